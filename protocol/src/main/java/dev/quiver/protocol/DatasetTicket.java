@@ -1,0 +1,199 @@
+package dev.quiver.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What a DoGet ticket (or a GetFlightInfo command) asks for: a dataset, optionally a subset of its
+ * columns and a range of its record batches.
+ *
+ * <p>Two encodings are accepted, so that a person can type a ticket by hand and a program in any
+ * language can build the full form:
+ * <ul>
+ *   <li>the bare UTF-8 dataset name: {@code sales/2024};</li>
+ *   <li>a JSON object: {@code {"dataset": "sales/2024", "columns": ["id", "total"], "batches": [0, 64]}},
+ *       where {@code columns} (projection, in the order wanted) and {@code batches} (half-open batch
+ *       range) are optional. Unknown keys are rejected so a typo never silently reads everything.</li>
+ * </ul>
+ */
+public final class DatasetTicket {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Set<String> KEYS = Set.of("dataset", "columns", "batches");
+  /** Tickets are small; anything larger is not a ticket and is refused before parsing. */
+  public static final int MAX_TICKET_BYTES = 1 << 20;
+
+  private final DatasetName dataset;
+  private final List<String> columns;
+  private final BatchRange batches;
+
+  public DatasetTicket(DatasetName dataset, List<String> columns, BatchRange batches) {
+    this.dataset = Objects.requireNonNull(dataset, "dataset");
+    this.columns = columns == null ? null : List.copyOf(columns);
+    this.batches = batches;
+    if (this.columns != null) {
+      Set<String> seen = new LinkedHashSet<>();
+      for (String column : this.columns) {
+        if (!seen.add(column)) {
+          throw new ProtocolException("column '" + column + "' is listed twice in \"columns\"");
+        }
+      }
+    }
+  }
+
+  /** A ticket for the whole dataset. */
+  public static DatasetTicket of(DatasetName dataset) {
+    return new DatasetTicket(dataset, null, null);
+  }
+
+  public DatasetName dataset() {
+    return dataset;
+  }
+
+  /** The projection in the order asked for, or empty for all columns. */
+  public Optional<List<String>> columns() {
+    return Optional.ofNullable(columns);
+  }
+
+  /** The batch range asked for, or empty for all batches. */
+  public Optional<BatchRange> batches() {
+    return Optional.ofNullable(batches);
+  }
+
+  public DatasetTicket withBatches(BatchRange range) {
+    return new DatasetTicket(dataset, columns, range);
+  }
+
+  /**
+   * Decodes a ticket.
+   *
+   * @throws ProtocolException saying what is wrong with it
+   */
+  public static DatasetTicket parse(byte[] bytes) {
+    Objects.requireNonNull(bytes, "bytes");
+    if (bytes.length == 0) {
+      throw new ProtocolException("ticket is empty: send a dataset name or a JSON ticket");
+    }
+    if (bytes.length > MAX_TICKET_BYTES) {
+      throw new ProtocolException(
+          "ticket is " + bytes.length + " bytes, more than the " + MAX_TICKET_BYTES + " allowed");
+    }
+    String text = decodeUtf8(bytes);
+    String trimmed = text.strip();
+    if (trimmed.startsWith("{")) {
+      return parseJson(trimmed);
+    }
+    return of(DatasetName.parse(text));
+  }
+
+  private static String decodeUtf8(byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new ProtocolException("ticket is not valid UTF-8: send a dataset name or a JSON ticket", e);
+    }
+  }
+
+  private static DatasetTicket parseJson(String text) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ProtocolException("ticket is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    if (!(root instanceof ObjectNode)) {
+      throw new ProtocolException("JSON ticket must be an object");
+    }
+    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!KEYS.contains(key)) {
+        throw new ProtocolException(
+            "unknown key \"" + DatasetName.printable(key) + "\" in ticket; allowed: \"dataset\", \"columns\", \"batches\"");
+      }
+    }
+    JsonNode datasetNode = root.get("dataset");
+    if (datasetNode == null || !datasetNode.isTextual()) {
+      throw new ProtocolException("JSON ticket needs \"dataset\": a string such as \"sales/2024\"");
+    }
+    DatasetName dataset = DatasetName.parse(datasetNode.textValue());
+    List<String> columns = null;
+    JsonNode columnsNode = root.get("columns");
+    if (columnsNode != null && !columnsNode.isNull()) {
+      if (!columnsNode.isArray()) {
+        throw new ProtocolException("\"columns\" must be an array of column names");
+      }
+      columns = new ArrayList<>();
+      for (JsonNode c : columnsNode) {
+        if (!c.isTextual()) {
+          throw new ProtocolException("\"columns\" must contain only strings, found " + c.getNodeType().name().toLowerCase());
+        }
+        columns.add(c.textValue());
+      }
+    }
+    BatchRange batches = null;
+    JsonNode batchesNode = root.get("batches");
+    if (batchesNode != null && !batchesNode.isNull()) {
+      if (!batchesNode.isArray() || batchesNode.size() != 2
+          || !batchesNode.get(0).canConvertToInt() || !batchesNode.get(1).canConvertToInt()
+          || !batchesNode.get(0).isIntegralNumber() || !batchesNode.get(1).isIntegralNumber()) {
+        throw new ProtocolException("\"batches\" must be [start, end]: two integers, end exclusive");
+      }
+      batches = new BatchRange(batchesNode.get(0).intValue(), batchesNode.get(1).intValue());
+    }
+    return new DatasetTicket(dataset, columns, batches);
+  }
+
+  /** The canonical JSON form, as servers put it in FlightInfo endpoints. */
+  public String toJson() {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("dataset", dataset.toString());
+    if (columns != null) {
+      ArrayNode array = node.putArray("columns");
+      columns.forEach(array::add);
+    }
+    if (batches != null) {
+      node.putArray("batches").add(batches.start()).add(batches.end());
+    }
+    return node.toString();
+  }
+
+  public byte[] toBytes() {
+    return toJson().getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof DatasetTicket)) {
+      return false;
+    }
+    DatasetTicket t = (DatasetTicket) o;
+    return dataset.equals(t.dataset) && Objects.equals(columns, t.columns) && Objects.equals(batches, t.batches);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(dataset, columns, batches);
+  }
+
+  @Override
+  public String toString() {
+    return toJson();
+  }
+}

@@ -1,0 +1,195 @@
+package dev.quiver.server.catalog;
+
+import dev.quiver.protocol.DatasetName;
+import dev.quiver.server.ipc.IpcFormatException;
+import dev.quiver.server.ipc.IpcIndex;
+import dev.quiver.server.ipc.IpcIndexer;
+import dev.quiver.server.ipc.MappedFile;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The datasets under a data root, with a cache of their mappings and indexes.
+ *
+ * <p>There is no watcher to fall behind: every lookup checks the file's {@link FileSignature}
+ * (one {@code stat}) against the cached one, so files added, replaced or removed by other programs
+ * are seen on the next request. A changed file is mapped and indexed again; the old mapping is
+ * released by the catalog and unmapped when the streams still reading it finish. A file that
+ * cannot be indexed is cached with its error, so it answers the same clear error every time
+ * without being parsed again, and it never affects other datasets.
+ */
+public final class Catalog implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Catalog.class);
+  private static final int MAX_ATTEMPTS = 5;
+
+  private final DataRoot root;
+  private final Map<Path, Entry> cache = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /** A cached file version: either an index with the catalog's reference to the mapping, or an error. */
+  private record Entry(FileSignature signature, MappedFile file, IpcIndex index, IpcFormatException error) {
+    void release() {
+      if (file != null) {
+        file.release();
+      }
+    }
+  }
+
+  public Catalog(DataRoot root) {
+    this.root = root;
+  }
+
+  public DataRoot root() {
+    return root;
+  }
+
+  /**
+   * Opens the current version of a dataset. The caller must close the result.
+   *
+   * @throws DatasetNotFoundException   if there is no such dataset
+   * @throws DatasetUnreadableException if its file is not a valid Arrow IPC file
+   */
+  public OpenDataset open(DatasetName name) throws DatasetNotFoundException, DatasetUnreadableException {
+    Path path = root.locate(name).orElseThrow(() -> new DatasetNotFoundException(name));
+    return open(name, path);
+  }
+
+  private OpenDataset open(DatasetName name, Path path)
+      throws DatasetNotFoundException, DatasetUnreadableException {
+    ensureOpen();
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      FileSignature signature;
+      try {
+        signature = FileSignature.of(path);
+      } catch (IOException e) {
+        evict(path);
+        throw new DatasetNotFoundException(name);
+      }
+      Entry entry;
+      try {
+        entry = cache.compute(path, (p, old) -> {
+          if (old != null && old.signature().equals(signature)) {
+            return old;
+          }
+          if (old != null) {
+            old.release();
+          }
+          return load(p, signature);
+        });
+      } catch (UncheckedIOException e) {
+        if (e.getCause() instanceof NoSuchFileException) {
+          throw new DatasetNotFoundException(name);
+        }
+        throw new DatasetUnreadableException(name, path.getFileName().toString(), e.getCause());
+      }
+      if (entry == null) {
+        continue; // the file changed while it was being mapped; look again
+      }
+      if (entry.error() != null) {
+        throw new DatasetUnreadableException(name, path.getFileName().toString(), entry.error());
+      }
+      if (entry.file().tryRetain()) {
+        return new OpenDataset(name, path, entry.file(), entry.index());
+      }
+      // Lost a race with a concurrent replacement that released this version; look again.
+    }
+    throw new DatasetUnreadableException(
+        name, path.getFileName().toString(), new IOException("the file kept changing while it was being opened"));
+  }
+
+  /** Maps and indexes one file version; returns null if the file changed underneath. */
+  private static Entry load(Path path, FileSignature signature) {
+    MappedFile file;
+    try {
+      file = MappedFile.map(path);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try {
+      FileSignature after = FileSignature.of(path);
+      if (!after.equals(signature) || file.size() != signature.size()) {
+        file.release();
+        return null;
+      }
+      IpcIndex index = IpcIndexer.index(file);
+      return new Entry(signature, file, index, null);
+    } catch (IpcFormatException e) {
+      file.release();
+      log.warn("{} is not a valid Arrow IPC file: {}", path, e.getMessage());
+      return new Entry(signature, null, null, e);
+    } catch (IOException e) {
+      file.release();
+      throw new UncheckedIOException(e);
+    } catch (RuntimeException | Error e) {
+      file.release();
+      throw e;
+    }
+  }
+
+  /** Names of all datasets, sorted. Datasets whose files are broken are included. */
+  public List<DatasetName> names() throws IOException {
+    return names(name -> true);
+  }
+
+  /** Names of the datasets {@code filter} accepts, sorted. Datasets whose files are broken are included. */
+  public List<DatasetName> names(Predicate<DatasetName> filter) throws IOException {
+    ensureOpen();
+    TreeMap<DatasetName, Path> found = root.scan();
+    // Files that disappeared since they were cached: let their mappings go.
+    for (Path cached : List.copyOf(cache.keySet())) {
+      if (!found.containsValue(cached)) {
+        evict(cached);
+      }
+    }
+    List<DatasetName> names = new ArrayList<>();
+    for (DatasetName name : found.keySet()) {
+      if (filter.test(name)) {
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  /** Looks up without opening: the file a name resolves to now, if any. */
+  public Optional<Path> locate(DatasetName name) {
+    return root.locate(name);
+  }
+
+  private void evict(Path path) {
+    Entry removed = cache.remove(path);
+    if (removed != null) {
+      removed.release();
+    }
+  }
+
+  /** Number of file versions currently cached (mapped or remembered as broken). */
+  public int cachedFiles() {
+    return cache.size();
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("catalog is closed");
+    }
+  }
+
+  /** Drops the catalog's references; mappings still used by streams stay until those finish. */
+  @Override
+  public void close() {
+    closed = true;
+    for (Path path : List.copyOf(cache.keySet())) {
+      evict(path);
+    }
+  }
+}

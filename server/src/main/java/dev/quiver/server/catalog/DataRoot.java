@@ -1,0 +1,177 @@
+package dev.quiver.server.catalog;
+
+import dev.quiver.protocol.DatasetName;
+import dev.quiver.protocol.ProtocolException;
+import dev.quiver.server.ipc.IpcFormat;
+import java.io.IOException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The directory datasets live in, and the mapping between dataset names and files:
+ * {@code sales/2024} is {@code <root>/sales/2024.arrow} (or {@code .feather}, {@code .ipc},
+ * {@code .arrows}, in that order of preference, or a file of that exact name whose content is Arrow).
+ *
+ * <p>This is the one place that turns a name from the network into a path, so it is also where
+ * names are kept inside the root: {@link DatasetName} already refuses {@code ..} and absolute
+ * names, and here every candidate's real path (symlinks resolved) must still lie under the root's.
+ * Hidden files and directories (leading {@code .}) are never datasets: uploads keep their
+ * temporary files there.
+ */
+public final class DataRoot {
+  private static final Logger log = LoggerFactory.getLogger(DataRoot.class);
+  /** Recognised extensions, in order of preference when two files would give the same name. */
+  public static final List<String> EXTENSIONS = List.of(".arrow", ".feather", ".ipc", ".arrows");
+  private static final int MAX_DEPTH = 32;
+
+  private final Path root;
+
+  private DataRoot(Path root) {
+    this.root = root;
+  }
+
+  /** Opens an existing directory as a data root. */
+  public static DataRoot open(Path directory) throws IOException {
+    Path real = directory.toRealPath();
+    if (!Files.isDirectory(real)) {
+      throw new NotDirectoryException(directory.toString());
+    }
+    return new DataRoot(real);
+  }
+
+  public Path path() {
+    return root;
+  }
+
+  /** The file currently holding dataset {@code name}, if there is one inside the root. */
+  public Optional<Path> locate(DatasetName name) {
+    for (String segment : name.segments()) {
+      if (segment.startsWith(".")) {
+        return Optional.empty();
+      }
+    }
+    Path parent = root;
+    List<String> segments = name.segments();
+    for (int i = 0; i < segments.size() - 1; i++) {
+      parent = parent.resolve(segments.get(i));
+    }
+    String leaf = name.leaf();
+    for (String extension : EXTENSIONS) {
+      Path candidate = parent.resolve(leaf + extension);
+      if (isServable(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    Path exact = parent.resolve(leaf);
+    if (knownExtension(leaf) == null && isServable(exact) && isArrow(exact)) {
+      return Optional.of(exact);
+    }
+    return Optional.empty();
+  }
+
+  /** A regular file whose real location is inside the root. */
+  private boolean isServable(Path candidate) {
+    try {
+      if (!Files.isRegularFile(candidate)) {
+        return false;
+      }
+      return candidate.toRealPath().startsWith(root);
+    } catch (IOException | SecurityException e) {
+      return false;
+    }
+  }
+
+  private static boolean isArrow(Path file) {
+    try {
+      return IpcFormat.sniff(file).isPresent();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The name a file under the root is served as, or empty if it is not a dataset. */
+  Optional<DatasetName> nameOf(Path file) {
+    Path relative = root.relativize(file);
+    List<String> segments = new ArrayList<>(relative.getNameCount());
+    for (Path part : relative) {
+      segments.add(part.toString());
+    }
+    String leaf = segments.get(segments.size() - 1);
+    String extension = knownExtension(leaf);
+    if (extension != null) {
+      segments.set(segments.size() - 1, leaf.substring(0, leaf.length() - extension.length()));
+    } else if (!isArrow(file)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(DatasetName.of(segments));
+    } catch (ProtocolException e) {
+      log.debug("not serving {}: its path is not a valid dataset name ({})", file, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private static String knownExtension(String fileName) {
+    for (String extension : EXTENSIONS) {
+      if (fileName.endsWith(extension) && fileName.length() > extension.length()) {
+        return extension;
+      }
+    }
+    return null;
+  }
+
+  private static int preference(Path file) {
+    String extension = knownExtension(file.getFileName().toString());
+    return extension == null ? EXTENSIONS.size() : EXTENSIONS.indexOf(extension);
+  }
+
+  /** Every dataset under the root, by name, each with the file {@link #locate} would pick. */
+  public TreeMap<DatasetName, Path> scan() throws IOException {
+    TreeMap<DatasetName, Path> found = new TreeMap<>();
+    Files.walkFileTree(root, EnumSet.of(FileVisitOption.FOLLOW_LINKS), MAX_DEPTH, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+        if (dir.equals(root)) {
+          return FileVisitResult.CONTINUE;
+        }
+        if (dir.getFileName().toString().startsWith(".") || !dir.toRealPath().startsWith(root)) {
+          return FileVisitResult.SKIP_SUBTREE;
+        }
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        if (!attrs.isRegularFile() || file.getFileName().toString().startsWith(".") || !isServable(file)) {
+          return FileVisitResult.CONTINUE;
+        }
+        nameOf(file).ifPresent(name -> found.merge(name, file,
+            (a, b) -> preference(a) <= preference(b) ? a : b));
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) {
+        // A file removed while we walk, a symlink loop, a directory we may not read: skip it.
+        if (!(e instanceof NoSuchFileException)) {
+          log.debug("skipping {} while scanning the data root: {}", file, e.toString());
+        }
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return found;
+  }
+}

@@ -1,0 +1,55 @@
+package dev.quiver.server.flight;
+
+import dev.quiver.server.catalog.Catalog;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
+import org.apache.arrow.flight.impl.Flight;
+import org.apache.arrow.flight.impl.FlightServiceGrpc;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * Assembles the {@code arrow.flight.protocol.FlightService} gRPC service: the generated bindings
+ * for the control plane, with DoGet replaced by a method of the same name whose response marshaller
+ * is Quiver's own ({@link FlightFrameMarshaller}), so batches go out as header bytes plus mapped
+ * memory instead of protobuf objects. Clients see the standard Flight service.
+ */
+public final class FlightServiceDefinition {
+  private FlightServiceDefinition() {}
+
+  /** Tunables of the Flight surface. */
+  public record Options(long endpointTargetBytes, int onReadyThreshold) {}
+
+  public static ServerServiceDefinition create(Catalog catalog, BufferAllocator allocator, Options options) {
+    QuiverFlightService control =
+        new QuiverFlightService(catalog, new FlightInfos(options.endpointTargetBytes()), new ServerActions(catalog, allocator));
+    ServerServiceDefinition generated = control.bindService();
+    String doGet = FlightServiceGrpc.getDoGetMethod().getFullMethodName();
+
+    ServerServiceDefinition.Builder service = ServerServiceDefinition.builder(FlightServiceGrpc.SERVICE_NAME);
+    for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
+      if (!method.getMethodDescriptor().getFullMethodName().equals(doGet)) {
+        service.addMethod(method);
+      }
+    }
+    MethodDescriptor<Flight.Ticket, FlightFrame> rawDoGet = MethodDescriptor.<Flight.Ticket, FlightFrame>newBuilder()
+        .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
+        .setFullMethodName(doGet)
+        .setRequestMarshaller(ProtoUtils.marshaller(Flight.Ticket.getDefaultInstance()))
+        .setResponseMarshaller(new FlightFrameMarshaller())
+        .build();
+    service.addMethod(rawDoGet, ServerCalls.asyncServerStreamingCall(new DoGetMethod(catalog, options.onReadyThreshold())));
+    return service.build();
+  }
+
+  /** Statistics of the Flight surface, for tests and the {@code stats} action. */
+  public static long bodyBytesInFlight() {
+    return MappedBodyBuf.inFlightBytes();
+  }
+
+  public static int activeDoGetStreams() {
+    return DoGetStream.active();
+  }
+}

@@ -1,0 +1,81 @@
+package dev.quiver.server.flight;
+
+import dev.quiver.server.catalog.DatasetUnreadableException;
+import dev.quiver.server.ipc.IpcFormatException;
+import dev.quiver.server.ipc.IpcMessage;
+import dev.quiver.server.ipc.MappedFile;
+import dev.quiver.server.ipc.Projection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+/**
+ * The frames of one DoGet, made one at a time as gRPC asks for them: the schema first, then each
+ * dictionary and record batch of the plan. Unprojected messages are the file's own header plus a
+ * pointer to the file's body; projected batches get a rebuilt header and a sliced body.
+ */
+final class FrameSource implements Iterator<FlightFrame> {
+  /** Room left in a 2 GiB gRPC message for the protobuf framing around header and body. */
+  private static final long MAX_MESSAGE_BYTES = Integer.MAX_VALUE - 1024;
+
+  private final DatasetSelection selection;
+  private final List<IpcMessage> plan;
+  private final MappedFile file;
+  private boolean schemaSent;
+  private int next;
+
+  FrameSource(DatasetSelection selection) {
+    this.selection = selection;
+    this.plan = selection.plan();
+    this.file = selection.dataset().file();
+  }
+
+  @Override
+  public boolean hasNext() {
+    return !schemaSent || next < plan.size();
+  }
+
+  @Override
+  public FlightFrame next() {
+    if (!schemaSent) {
+      schemaSent = true;
+      return FlightFrame.headerOnly(selection.schemaHeader());
+    }
+    if (next >= plan.size()) {
+      throw new NoSuchElementException();
+    }
+    IpcMessage message = plan.get(next++);
+    FlightFrame frame;
+    if (message.isRecordBatch() && selection.projection().isPresent()) {
+      frame = project(selection.projection().get(), message);
+    } else {
+      frame = FlightFrame.ofFileRange(message.header(), file, message.bodyOffset(), message.bodyLength());
+    }
+    if (frame.header().length + frame.bodyLength() > MAX_MESSAGE_BYTES) {
+      throw new FlightErrors.MessageTooLargeException(
+          "dataset '" + selection.dataset().name() + "' has a " + frame.bodyLength()
+              + "-byte batch, larger than gRPC's 2 GiB message limit; ask for fewer columns or rewrite"
+              + " the file with smaller record batches");
+    }
+    return frame;
+  }
+
+  private FlightFrame project(Projection projection, IpcMessage message) {
+    try {
+      Projection.ProjectedBatch batch = projection.project(message, "record batch " + (next - 1));
+      return new FlightFrame(batch.header(), file, batch.body(), batch.bodyLength());
+    } catch (IpcFormatException e) {
+      throw new UnreadableDuringStream(new DatasetUnreadableException(
+          selection.dataset().name(), selection.dataset().path().getFileName().toString(), e));
+    }
+  }
+
+  /** Carries a checked {@link DatasetUnreadableException} out of the iterator. */
+  static final class UnreadableDuringStream extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UnreadableDuringStream(DatasetUnreadableException cause) {
+      super(cause);
+    }
+  }
+}

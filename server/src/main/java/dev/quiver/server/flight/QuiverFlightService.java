@@ -1,0 +1,149 @@
+package dev.quiver.server.flight;
+
+import com.google.protobuf.ByteString;
+import dev.quiver.protocol.DatasetName;
+import dev.quiver.protocol.DatasetTicket;
+import dev.quiver.protocol.ProtocolException;
+import dev.quiver.server.catalog.Catalog;
+import dev.quiver.server.catalog.DatasetNotFoundException;
+import dev.quiver.server.catalog.DatasetUnreadableException;
+import dev.quiver.server.ipc.IpcFormatException;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.function.Predicate;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.impl.Flight;
+import org.apache.arrow.flight.impl.FlightServiceGrpc;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Flight's control plane over the catalog: ListFlights, GetFlightInfo, GetSchema, ListActions and
+ * DoAction. The data plane (DoGet) is {@link DoGetMethod}, bound next to these by
+ * {@link FlightServiceDefinition} with its own zero-copy marshaller.
+ */
+public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(QuiverFlightService.class);
+
+  private final Catalog catalog;
+  private final FlightInfos infos;
+  private final ServerActions actions;
+
+  QuiverFlightService(Catalog catalog, FlightInfos infos, ServerActions actions) {
+    this.catalog = catalog;
+    this.infos = infos;
+    this.actions = actions;
+  }
+
+  @Override
+  public void listFlights(Flight.Criteria request, StreamObserver<Flight.FlightInfo> responses) {
+    try {
+      Predicate<DatasetName> filter = NameFilter.parse(request.getExpression().toStringUtf8());
+      for (DatasetName name : catalog.names(filter)) {
+        Flight.FlightInfo info = describe(DatasetTicket.of(name), pathDescriptor(name));
+        if (info != null) {
+          responses.onNext(info);
+        }
+      }
+      responses.onCompleted();
+    } catch (Exception e) {
+      responses.onError(FlightErrors.toGrpc(e, "ListFlights"));
+    }
+  }
+
+  /** The FlightInfo of one listed dataset, or null if it vanished or is broken (it is then left out). */
+  private Flight.FlightInfo describe(DatasetTicket ticket, Flight.FlightDescriptor descriptor) {
+    try (DatasetSelection selection = DatasetSelection.open(catalog, ticket)) {
+      return infos.info(selection, descriptor);
+    } catch (DatasetNotFoundException e) {
+      return null;
+    } catch (DatasetUnreadableException | IpcFormatException e) {
+      log.debug("leaving {} out of the listing: {}", ticket.dataset(), e.getMessage());
+      return null;
+    }
+  }
+
+  private static Flight.FlightDescriptor pathDescriptor(DatasetName name) {
+    return Flight.FlightDescriptor.newBuilder()
+        .setType(Flight.FlightDescriptor.DescriptorType.PATH)
+        .addAllPath(name.segments())
+        .build();
+  }
+
+  @Override
+  public void getFlightInfo(Flight.FlightDescriptor descriptor, StreamObserver<Flight.FlightInfo> response) {
+    String what = "GetFlightInfo";
+    try {
+      DatasetTicket ticket = ticketFor(descriptor);
+      what = "GetFlightInfo of dataset '" + ticket.dataset() + "'";
+      try (DatasetSelection selection = DatasetSelection.open(catalog, ticket)) {
+        response.onNext(infos.info(selection, descriptor));
+      } catch (IpcFormatException e) {
+        throw new DatasetUnreadableException(ticket.dataset(), ticket.dataset().leaf(), e);
+      }
+      response.onCompleted();
+    } catch (Exception e) {
+      response.onError(FlightErrors.toGrpc(e, what));
+    }
+  }
+
+  @Override
+  public void getSchema(Flight.FlightDescriptor descriptor, StreamObserver<Flight.SchemaResult> response) {
+    String what = "GetSchema";
+    try {
+      DatasetTicket ticket = ticketFor(descriptor);
+      what = "GetSchema of dataset '" + ticket.dataset() + "'";
+      try (DatasetSelection selection = DatasetSelection.open(catalog, ticket)) {
+        response.onNext(infos.schema(selection));
+      }
+      response.onCompleted();
+    } catch (Exception e) {
+      response.onError(FlightErrors.toGrpc(e, what));
+    }
+  }
+
+  /**
+   * What a descriptor asks for: a PATH descriptor names a dataset ({@code path("sales", "2024")});
+   * a CMD descriptor holds a ticket (the dataset name, or the JSON form with columns and batches).
+   */
+  static DatasetTicket ticketFor(Flight.FlightDescriptor descriptor) {
+    return switch (descriptor.getType()) {
+      case PATH -> {
+        if (descriptor.getPathCount() == 0) {
+          throw new ProtocolException("path descriptor has no segments: name a dataset, e.g. path(\"sales\", \"2024\")");
+        }
+        yield DatasetTicket.of(DatasetName.of(descriptor.getPathList()));
+      }
+      case CMD -> DatasetTicket.parse(descriptor.getCmd().toByteArray());
+      default -> throw new ProtocolException(
+          "unsupported descriptor type " + descriptor.getType() + ": use a path descriptor naming a dataset"
+              + " or a command descriptor holding a ticket");
+    };
+  }
+
+  @Override
+  public void listActions(Flight.Empty request, StreamObserver<Flight.ActionType> responses) {
+    for (Flight.ActionType type : actions.types()) {
+      responses.onNext(type);
+    }
+    responses.onCompleted();
+  }
+
+  @Override
+  public void doAction(Flight.Action action, StreamObserver<Flight.Result> responses) {
+    String type = action.getType();
+    try {
+      List<String> known = actions.types().stream().map(Flight.ActionType::getType).toList();
+      if (!known.contains(type)) {
+        throw CallStatus.UNIMPLEMENTED
+            .withDescription("unknown action '" + type + "'; this server supports " + known)
+            .toRuntimeException();
+      }
+      byte[] body = actions.run(type, action.getBody().toByteArray());
+      responses.onNext(Flight.Result.newBuilder().setBody(ByteString.copyFrom(body)).build());
+      responses.onCompleted();
+    } catch (Exception e) {
+      responses.onError(FlightErrors.toGrpc(e, "action '" + type + "'"));
+    }
+  }
+}
