@@ -9,6 +9,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.flight.impl.Flight;
 
 /**
@@ -23,6 +25,8 @@ import org.apache.arrow.flight.impl.Flight;
  */
 final class FrameInputStream extends InputStream implements Drainable {
   private static final int COPY_CHUNK = 64 * 1024;
+  private static final AtomicLong ZERO_COPY_BYTES = new AtomicLong();
+  private static final AtomicLong COPIED_BYTES = new AtomicLong();
 
   private final FlightFrame frame;
   private final byte[] prefix;
@@ -65,8 +69,10 @@ final class FrameInputStream extends InputStream implements Drainable {
     if (frame.bodyLength() > 0) {
       if (GrpcBufferChain.accepts(target)) {
         GrpcBufferChain.append(target, MappedBodyBuf.of(frame));
+        ZERO_COPY_BYTES.addAndGet(frame.bodyLength());
       } else {
         copyBody(target);
+        COPIED_BYTES.addAndGet(frame.bodyLength());
       }
     }
     position = length;
@@ -87,10 +93,20 @@ final class FrameInputStream extends InputStream implements Drainable {
 
   private void fill(BodyPiece piece, long offsetInPiece, byte[] dst, int dstOffset, int n) {
     if (piece.isZeros()) {
-      java.util.Arrays.fill(dst, dstOffset, dstOffset + n, (byte) 0);
+      Arrays.fill(dst, dstOffset, dstOffset + n, (byte) 0);
     } else {
       MemorySegment.copy(frame.file().segment(), ValueLayout.JAVA_BYTE, piece.fileOffset() + offsetInPiece, dst, dstOffset, n);
     }
+  }
+
+  /** Body bytes handed to gRPC as buffers over the mapping, since start. */
+  static long zeroCopyBytes() {
+    return ZERO_COPY_BYTES.get();
+  }
+
+  /** Body bytes that had to be copied because gRPC did not offer its buffer chain, since start. */
+  static long copiedBytes() {
+    return COPIED_BYTES.get();
   }
 
   @Override

@@ -50,6 +50,8 @@ final class ServerActions {
     node.put("mapped_files", MappedFile.liveMappings());
     node.put("mapped_bytes", MappedFile.liveMappedBytes());
     node.put("body_bytes_in_flight", MappedBodyBuf.inFlightBytes());
+    node.put("body_bytes_zero_copy", FrameInputStream.zeroCopyBytes());
+    node.put("body_bytes_copied", FrameInputStream.copiedBytes());
     node.put("doget_streams_active", DoGetStream.active());
     node.put("doget_bytes_sent", DoGetStream.bytesSent());
     node.put("allocator_bytes", allocator.getAllocatedMemory());
