@@ -10,9 +10,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
@@ -147,8 +149,9 @@ public final class Catalog implements AutoCloseable {
     ensureOpen();
     TreeMap<DatasetName, Path> found = root.scan();
     // Files that disappeared since they were cached: let their mappings go.
+    Set<Path> present = new HashSet<>(found.values());
     for (Path cached : List.copyOf(cache.keySet())) {
-      if (!found.containsValue(cached)) {
+      if (!present.contains(cached)) {
         evict(cached);
       }
     }
