@@ -72,29 +72,33 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
 
   @Override
   public void getFlightInfo(Flight.FlightDescriptor descriptor, StreamObserver<Flight.FlightInfo> response) {
-    String what = "GetFlightInfo";
-    try {
-      DatasetTicket ticket = ticketFor(descriptor);
-      what = "GetFlightInfo of dataset '" + ticket.dataset() + "'";
-      try (DatasetSelection selection = DatasetSelection.open(catalog, ticket)) {
-        response.onNext(infos.info(selection, descriptor));
-      } catch (IpcFormatException e) {
-        throw new DatasetUnreadableException(ticket.dataset(), ticket.dataset().leaf(), e);
-      }
-      response.onCompleted();
-    } catch (Exception e) {
-      response.onError(FlightErrors.toGrpc(e, what));
-    }
+    answer("GetFlightInfo", descriptor, response, selection -> infos.info(selection, descriptor));
   }
 
   @Override
   public void getSchema(Flight.FlightDescriptor descriptor, StreamObserver<Flight.SchemaResult> response) {
-    String what = "GetSchema";
+    answer("GetSchema", descriptor, response, infos::schema);
+  }
+
+  /** Describes a selection; may find, while doing so, that the file is broken. */
+  private interface SelectionQuery<T> {
+    T apply(DatasetSelection selection) throws IpcFormatException;
+  }
+
+  /** Opens what {@code descriptor} names, answers {@code query} about it as the call's one response. */
+  private <T> void answer(
+      String method, Flight.FlightDescriptor descriptor, StreamObserver<T> response, SelectionQuery<T> query) {
+    String what = method;
     try {
       DatasetTicket ticket = ticketFor(descriptor);
-      what = "GetSchema of dataset '" + ticket.dataset() + "'";
+      what = method + " of dataset '" + ticket.dataset() + "'";
       try (DatasetSelection selection = DatasetSelection.open(catalog, ticket)) {
-        response.onNext(infos.schema(selection));
+        try {
+          response.onNext(query.apply(selection));
+        } catch (IpcFormatException e) {
+          throw new DatasetUnreadableException(
+              ticket.dataset(), selection.dataset().path().getFileName().toString(), e);
+        }
       }
       response.onCompleted();
     } catch (Exception e) {
