@@ -50,6 +50,11 @@ public final class DatasetName implements Comparable<DatasetName> {
     if (segments.isEmpty()) {
       throw new ProtocolException("dataset name is empty: the path descriptor has no segments");
     }
+    for (String segment : segments) {
+      if (segment == null) {
+        throw new ProtocolException("dataset name has a missing (null) path segment");
+      }
+    }
     return parse(String.join("/", segments));
   }
 

@@ -1,6 +1,8 @@
 package dev.quiver.protocol;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -31,7 +33,10 @@ import java.util.Set;
  * </ul>
  */
 public final class DatasetTicket {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // Strict parsing: trailing content after the object and repeated keys are errors, not ignored.
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   private static final Set<String> KEYS = Set.of("dataset", "columns", "batches");
   /** Tickets are small; anything larger is not a ticket and is refused before parsing. */
   public static final int MAX_TICKET_BYTES = 1 << 20;
@@ -96,7 +101,8 @@ public final class DatasetTicket {
     if (trimmed.startsWith("{")) {
       return parseJson(trimmed);
     }
-    return of(DatasetName.parse(text));
+    // Surrounding whitespace (a trailing newline from `echo`) is never part of a name.
+    return of(DatasetName.parse(trimmed));
   }
 
   private static String decodeUtf8(byte[] bytes) {

@@ -63,8 +63,15 @@ public final class Catalog implements AutoCloseable {
    * @throws DatasetUnreadableException if its file is not a valid Arrow IPC file
    */
   public OpenDataset open(DatasetName name) throws DatasetNotFoundException, DatasetUnreadableException {
-    Path path = root.locate(name).orElseThrow(() -> new DatasetNotFoundException(name));
-    return open(name, path);
+    Optional<Path> located = root.locate(name);
+    // Versions cached under paths that no longer hold this dataset (deleted, or shadowed by a file
+    // with a preferred extension) are let go now, so a deleted file's space is not pinned by us.
+    for (Path candidate : root.candidates(name)) {
+      if (located.isEmpty() || !candidate.equals(located.get())) {
+        evict(candidate);
+      }
+    }
+    return open(name, located.orElseThrow(() -> new DatasetNotFoundException(name)));
   }
 
   private OpenDataset open(DatasetName name, Path path)

@@ -58,9 +58,25 @@ public final class DataRoot {
 
   /** The file currently holding dataset {@code name}, if there is one inside the root. */
   public Optional<Path> locate(DatasetName name) {
+    List<Path> candidates = candidates(name);
+    for (int i = 0; i < candidates.size(); i++) {
+      Path candidate = candidates.get(i);
+      boolean exactName = i == EXTENSIONS.size();
+      if (isServable(candidate) && (!exactName || isArrow(candidate))) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The paths that could hold dataset {@code name}, in order of preference: one per known
+   * extension, then the exact name (served only if its content is Arrow). Empty for hidden names.
+   */
+  List<Path> candidates(DatasetName name) {
     for (String segment : name.segments()) {
       if (segment.startsWith(".")) {
-        return Optional.empty();
+        return List.of();
       }
     }
     Path parent = root;
@@ -69,17 +85,14 @@ public final class DataRoot {
       parent = parent.resolve(segments.get(i));
     }
     String leaf = name.leaf();
+    List<Path> candidates = new ArrayList<>(EXTENSIONS.size() + 1);
     for (String extension : EXTENSIONS) {
-      Path candidate = parent.resolve(leaf + extension);
-      if (isServable(candidate)) {
-        return Optional.of(candidate);
-      }
+      candidates.add(parent.resolve(leaf + extension));
     }
-    Path exact = parent.resolve(leaf);
-    if (knownExtension(leaf) == null && isServable(exact) && isArrow(exact)) {
-      return Optional.of(exact);
+    if (knownExtension(leaf) == null) {
+      candidates.add(parent.resolve(leaf));
     }
-    return Optional.empty();
+    return candidates;
   }
 
   /** A regular file whose real location is inside the root. */

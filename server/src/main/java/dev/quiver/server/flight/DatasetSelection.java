@@ -7,7 +7,7 @@ import dev.quiver.server.catalog.Catalog;
 import dev.quiver.server.catalog.DatasetNotFoundException;
 import dev.quiver.server.catalog.DatasetUnreadableException;
 import dev.quiver.server.catalog.OpenDataset;
-import dev.quiver.server.ipc.IpcIndexer;
+import dev.quiver.server.ipc.IpcFormatException;
 import dev.quiver.server.ipc.IpcMessage;
 import dev.quiver.server.ipc.Projection;
 import java.util.List;
@@ -46,6 +46,8 @@ final class DatasetSelection implements AutoCloseable {
           projection = Projection.of(dataset.index(), ticket.columns().get());
         } catch (ProtocolException e) {
           throw new ProtocolException("dataset '" + ticket.dataset() + "': " + e.getMessage(), e);
+        } catch (IpcFormatException e) {
+          throw new DatasetUnreadableException(ticket.dataset(), dataset.path().getFileName().toString(), e);
         }
       }
       int batches = dataset.index().batchCount();
@@ -56,7 +58,7 @@ final class DatasetSelection implements AutoCloseable {
                 + " batches (valid ranges lie within [0, " + batches + "))");
       }
       return new DatasetSelection(dataset, projection, range, ticket);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | DatasetUnreadableException e) {
       dataset.close();
       throw e;
     }
@@ -87,7 +89,7 @@ final class DatasetSelection implements AutoCloseable {
   List<IpcMessage> plan() {
     Set<Long> dictionaries = projection != null
         ? projection.dictionaryIds()
-        : IpcIndexer.dictionaryIds(dataset.index().schema());
+        : dataset.index().schema().dictionaryIds();
     return dataset.index().plan(range.start(), range.end(), dictionaries);
   }
 

@@ -1,65 +1,88 @@
 package dev.quiver.server.ipc;
 
-import java.util.List;
-import org.apache.arrow.vector.types.pojo.ArrowType;
-import org.apache.arrow.vector.types.pojo.Field;
-import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.flatbuf.Field;
+import org.apache.arrow.flatbuf.MetadataVersion;
+import org.apache.arrow.flatbuf.Type;
+import org.apache.arrow.flatbuf.Union;
+import org.apache.arrow.flatbuf.UnionMode;
 
 /**
- * Where one top-level column lives inside a record batch header: the run of field nodes, buffers
- * and variadic buffer counts that belong to it. A record batch lists these for all columns in
- * depth-first order, so selecting a column is selecting its three runs.
+ * Where one top-level column lives inside a record batch header: its run of field nodes, buffers
+ * and variadic buffer counts. A record batch lists these for all columns depth-first, so selecting a
+ * column is selecting its runs.
  *
- * <p>The per-type buffer counts follow the Arrow columnar format ("Buffer listing for each layout").
+ * <p>A column's buffer count is {@code fixedBuffers} plus, for each view-typed field in it
+ * ({@code Utf8View}, {@code BinaryView}), that batch's variadic buffer count for the field: the
+ * data buffers of view arrays vary from batch to batch. Per-type counts follow the Arrow columnar
+ * format ("Buffer listing for each layout"); under metadata V4, unions and run-end encoded arrays
+ * also carried a validity buffer.
  */
-public record ColumnLayout(int nodeStart, int nodes, int bufferStart, int buffers, int variadicStart, int variadics) {
+public record ColumnLayout(int nodeStart, int nodes, int fixedBuffers, int variadicStart, int variadics) {
 
-  /** Layouts of every top-level column of {@code schema}, in schema order. */
-  public static ColumnLayout[] of(Schema schema) {
-    List<Field> fields = schema.getFields();
-    ColumnLayout[] layouts = new ColumnLayout[fields.size()];
+  /** Layouts of every top-level column of {@code schema}, as batches of metadata {@code version} lay them out. */
+  static ColumnLayout[] of(org.apache.arrow.flatbuf.Schema schema, short version) throws IpcFormatException {
+    ColumnLayout[] layouts = new ColumnLayout[schema.fieldsLength()];
     int node = 0;
-    int buffer = 0;
     int variadic = 0;
+    Field field = new Field();
     for (int i = 0; i < layouts.length; i++) {
       int[] counts = new int[3];
-      count(fields.get(i), counts);
-      layouts[i] = new ColumnLayout(node, counts[0], buffer, counts[1], variadic, counts[2]);
+      count(schema.fields(field, i), version, counts, 0);
+      layouts[i] = new ColumnLayout(node, counts[0], counts[1], variadic, counts[2]);
       node += counts[0];
-      buffer += counts[1];
       variadic += counts[2];
     }
     return layouts;
   }
 
-  private static void count(Field field, int[] counts) {
+  /** Nesting deeper than this is a hostile schema, not data. */
+  private static final int MAX_DEPTH = 64;
+
+  private static void count(Field field, short version, int[] counts, int depth) throws IpcFormatException {
+    if (depth > MAX_DEPTH) {
+      throw new IpcFormatException("schema nests fields more than " + MAX_DEPTH + " levels deep");
+    }
     counts[0]++;
-    if (field.getDictionary() != null) {
+    if (field.dictionary() != null) {
       // A dictionary-encoded column carries only its integer indices in the record batch;
       // the values (and their children) travel in dictionary batches.
       counts[1] += 2;
       return;
     }
-    ArrowType type = field.getType();
-    counts[1] += bufferCount(type);
-    if (type.getTypeID() == ArrowType.ArrowTypeID.Utf8View
-        || type.getTypeID() == ArrowType.ArrowTypeID.BinaryView) {
+    byte type = field.typeType();
+    counts[1] += fixedBufferCount(field, type, version);
+    if (type == Type.Utf8View || type == Type.BinaryView) {
       counts[2]++;
     }
-    for (Field child : field.getChildren()) {
-      count(child, counts);
+    Field child = new Field();
+    for (int c = 0; c < field.childrenLength(); c++) {
+      count(field.children(child, c), version, counts, depth + 1);
     }
   }
 
-  static int bufferCount(ArrowType type) {
-    return switch (type.getTypeID()) {
-      case Null, RunEndEncoded -> 0;
-      case Struct, FixedSizeList -> 1;
-      case Union -> ((ArrowType.Union) type).getMode() == org.apache.arrow.vector.types.UnionMode.Dense ? 2 : 1;
-      case List, LargeList, Map, Utf8View, BinaryView -> 2;
-      case Int, FloatingPoint, Bool, Decimal, Date, Time, Timestamp, Interval, Duration, FixedSizeBinary -> 2;
-      case Utf8, LargeUtf8, Binary, LargeBinary, ListView, LargeListView -> 3;
-      default -> throw new IllegalArgumentException("no buffer layout known for type " + type);
-    };
+  private static int fixedBufferCount(Field field, byte type, short version) throws IpcFormatException {
+    switch (type) {
+      case Type.Null:
+        return 0;
+      case Type.RunEndEncoded:
+        // Before V5, every non-null type carried a validity buffer, run-end encoded ones included.
+        return version < MetadataVersion.V5 ? 1 : 0;
+      case Type.Struct_, Type.FixedSizeList:
+        return 1;
+      case Type.Union: {
+        Union union = (Union) field.type(new Union());
+        int buffers = union != null && union.mode() == UnionMode.Dense ? 2 : 1;
+        return version < MetadataVersion.V5 ? buffers + 1 : buffers;
+      }
+      case Type.List, Type.LargeList, Type.Map, Type.Utf8View, Type.BinaryView:
+        return 2;
+      case Type.Int, Type.FloatingPoint, Type.Bool, Type.Decimal, Type.Date, Type.Time, Type.Timestamp,
+          Type.Interval, Type.Duration, Type.FixedSizeBinary:
+        return 2;
+      case Type.Utf8, Type.LargeUtf8, Type.Binary, Type.LargeBinary, Type.ListView, Type.LargeListView:
+        return 3;
+      default:
+        throw new IpcFormatException("field '" + field.name() + "' has an unknown type (id " + type + ")");
+    }
   }
 }

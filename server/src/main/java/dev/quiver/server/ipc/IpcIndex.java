@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Everything needed to serve a file without reading it again: its schema, and every dictionary and
@@ -14,23 +13,21 @@ import org.apache.arrow.vector.types.pojo.Schema;
  */
 public final class IpcIndex {
   private final IpcFormat format;
-  private final byte[] schemaHeader;
-  private final Schema schema;
+  private final IpcSchema schema;
   private final List<IpcMessage> messages;
   private final int[] batchPositions;
   private final long totalRows;
   private final long totalBytes;
   private final boolean compressed;
 
-  IpcIndex(IpcFormat format, byte[] schemaHeader, Schema schema, List<IpcMessage> messages, boolean compressed) {
+  IpcIndex(IpcFormat format, IpcSchema schema, List<IpcMessage> messages, boolean compressed) {
     this.format = format;
-    this.schemaHeader = schemaHeader;
     this.schema = schema;
     this.messages = List.copyOf(messages);
     this.compressed = compressed;
     int batches = 0;
     long rows = 0;
-    long bytes = schemaHeader.length;
+    long bytes = schema.messageHeader().length;
     for (IpcMessage m : this.messages) {
       if (m.isRecordBatch()) {
         batches++;
@@ -53,12 +50,12 @@ public final class IpcIndex {
     return format;
   }
 
-  /** The file's own flatbuffer Schema message, sent as-is when no projection is asked for. */
+  /** The flatbuffer Schema message sent when no projection is asked for: the file's own, as a rule. */
   public byte[] schemaHeader() {
-    return schemaHeader;
+    return schema.messageHeader();
   }
 
-  public Schema schema() {
+  public IpcSchema schema() {
     return schema;
   }
 

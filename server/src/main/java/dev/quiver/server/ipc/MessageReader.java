@@ -5,6 +5,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.apache.arrow.flatbuf.Buffer;
+import org.apache.arrow.flatbuf.CompressionType;
+import org.apache.arrow.flatbuf.FieldNode;
 import org.apache.arrow.flatbuf.DictionaryBatch;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
@@ -136,8 +138,9 @@ final class MessageReader {
     }
     // A vector longer than the header itself can only be garbage; refuse before iterating it.
     if ((long) batch.buffersLength() * STRUCT_BYTES > headerBytes
-        || (long) batch.nodesLength() * STRUCT_BYTES > headerBytes) {
-      throw new IpcFormatException(where + ": buffer or node count larger than the header holds");
+        || (long) batch.nodesLength() * STRUCT_BYTES > headerBytes
+        || (long) batch.variadicBufferCountsLength() * Long.BYTES > headerBytes) {
+      throw new IpcFormatException(where + ": buffer, node or variadic count larger than the header holds");
     }
     Buffer buffer = new Buffer();
     for (int i = 0; i < batch.buffersLength(); i++) {
@@ -150,12 +153,42 @@ final class MessageReader {
                 + "] lies outside the " + bodyLength + "-byte body");
       }
     }
+    FieldNode node = new FieldNode();
+    for (int i = 0; i < batch.nodesLength(); i++) {
+      batch.nodes(node, i);
+      if (node.length() < 0 || node.nullCount() < 0) {
+        throw new IpcFormatException(where + ": field node " + i + " has a negative length or null count");
+      }
+    }
+    for (int i = 0; i < batch.variadicBufferCountsLength(); i++) {
+      if (batch.variadicBufferCounts(i) < 0 || batch.variadicBufferCounts(i) > batch.buffersLength()) {
+        throw new IpcFormatException(where + ": variadic buffer count " + i + " is out of range");
+      }
+    }
     if (batch.compression() != null) {
       byte codec = batch.compression().codec();
-      if (codec != org.apache.arrow.flatbuf.CompressionType.LZ4_FRAME
-          && codec != org.apache.arrow.flatbuf.CompressionType.ZSTD) {
+      if (codec != CompressionType.LZ4_FRAME && codec != CompressionType.ZSTD) {
         throw new IpcFormatException(where + ": unknown compression codec " + codec);
       }
+      batch.compression().method();
+    }
+  }
+
+  /** Whether the batch's buffers are compressed (already validated by {@link #recordBatch}). */
+  static boolean isCompressed(RecordBatch batch, String where) throws IpcFormatException {
+    try {
+      return batch.compression() != null;
+    } catch (RuntimeException e) {
+      throw new IpcFormatException(where + ": unreadable compression field (" + e + ")", e);
+    }
+  }
+
+  /** The batch's row count (already validated by {@link #recordBatch}). */
+  static long rowCount(RecordBatch batch, String where) throws IpcFormatException {
+    try {
+      return batch.length();
+    } catch (RuntimeException e) {
+      throw new IpcFormatException(where + ": unreadable row count (" + e + ")", e);
     }
   }
 }

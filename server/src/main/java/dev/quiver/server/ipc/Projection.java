@@ -2,7 +2,6 @@ package dev.quiver.server.ipc;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import dev.quiver.protocol.ProtocolException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -16,10 +15,6 @@ import org.apache.arrow.flatbuf.KeyValue;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.flatbuf.RecordBatch;
-import org.apache.arrow.vector.ipc.message.IpcOption;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
-import org.apache.arrow.vector.types.pojo.Field;
-import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * A choice of top-level columns, and how to cut record batches down to them without copying data:
@@ -28,49 +23,35 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * new offsets. Compressed buffers are compressed one by one, so they slice the same way.
  */
 public final class Projection {
+  private final IpcIndex index;
   private final int[] columns;
-  private final ColumnLayout[] layouts;
-  private final int totalNodes;
-  private final int totalBuffers;
-  private final int totalVariadics;
-  private final Schema schema;
-  private final byte[] schemaHeader;
+  private final IpcSchema schema;
   private final Set<Long> dictionaryIds;
 
-  private Projection(IpcIndex index, int[] columns) {
+  private Projection(IpcIndex index, int[] columns) throws IpcFormatException {
+    this.index = index;
     this.columns = columns;
-    Schema full = index.schema();
-    this.layouts = ColumnLayout.of(full);
-    ColumnLayout last = layouts.length == 0 ? null : layouts[layouts.length - 1];
-    this.totalNodes = last == null ? 0 : last.nodeStart() + last.nodes();
-    this.totalBuffers = last == null ? 0 : last.bufferStart() + last.buffers();
-    this.totalVariadics = last == null ? 0 : last.variadicStart() + last.variadics();
-    List<Field> fields = new ArrayList<>(columns.length);
+    this.schema = index.schema().project(columns);
     Set<Long> ids = new HashSet<>();
     for (int column : columns) {
-      Field field = full.getFields().get(column);
-      fields.add(field);
-      IpcIndexer.collectDictionaryIds(field, ids);
+      ids.addAll(index.schema().dictionaryIds(column));
     }
-    this.schema = new Schema(fields, full.getCustomMetadata());
     this.dictionaryIds = Set.copyOf(ids);
-    ByteBuffer serialized = MessageSerializer.serializeMetadata(schema, IpcOption.DEFAULT);
-    this.schemaHeader = new byte[serialized.remaining()];
-    serialized.get(schemaHeader);
   }
 
   /**
    * Selects {@code names} (in that order) from the index's schema.
    *
    * @throws ProtocolException naming a column that does not exist or is ambiguous
+   * @throws IpcFormatException if the schema cannot be rewritten (a corrupt file)
    */
-  public static Projection of(IpcIndex index, List<String> names) {
-    List<Field> fields = index.schema().getFields();
+  public static Projection of(IpcIndex index, List<String> names) throws IpcFormatException {
+    List<String> fields = index.schema().fieldNames();
     Map<String, Integer> positions = new HashMap<>();
     Set<String> duplicated = new HashSet<>();
     for (int i = 0; i < fields.size(); i++) {
-      if (positions.putIfAbsent(fields.get(i).getName(), i) != null) {
-        duplicated.add(fields.get(i).getName());
+      if (positions.putIfAbsent(fields.get(i), i) != null) {
+        duplicated.add(fields.get(i));
       }
     }
     int[] columns = new int[names.size()];
@@ -78,8 +59,7 @@ public final class Projection {
       String name = names.get(i);
       Integer position = positions.get(name);
       if (position == null) {
-        List<String> available = fields.stream().map(Field::getName).toList();
-        throw new ProtocolException("unknown column '" + name + "'; the columns are " + available);
+        throw new ProtocolException("unknown column '" + name + "'; the columns are " + fields);
       }
       if (duplicated.contains(name)) {
         throw new ProtocolException("column name '" + name + "' is ambiguous: the schema has it more than once");
@@ -89,13 +69,14 @@ public final class Projection {
     return new Projection(index, columns);
   }
 
-  public Schema schema() {
+  /** The projected schema: the chosen fields, copied unchanged, with the schema's metadata. */
+  public IpcSchema schema() {
     return schema;
   }
 
   /** The flatbuffer Schema message of the projected schema. */
   public byte[] schemaHeader() {
-    return schemaHeader;
+    return schema.messageHeader();
   }
 
   /** Dictionaries the chosen columns need; others are not sent. */
@@ -110,12 +91,39 @@ public final class Projection {
   public ProjectedBatch project(IpcMessage batch, String where) throws IpcFormatException {
     Message message = MessageReader.parse(batch.header(), where);
     RecordBatch rb = MessageReader.recordBatch(message, batch.header().length, where);
+    try {
+      return project(batch, message, rb, where);
+    } catch (RuntimeException e) {
+      // The header passed validation, but some field it never looked at is garbage.
+      throw new IpcFormatException(where + ": unreadable record batch header (" + e + ")", e);
+    }
+  }
+
+  private ProjectedBatch project(IpcMessage batch, Message message, RecordBatch rb, String where)
+      throws IpcFormatException {
+    ColumnLayout[] layouts = index.schema().layouts(message.version());
+    // Where each column's buffers start: fixed buffers plus this batch's variadic buffers of its
+    // view fields, accumulated in schema order.
+    int[] bufferStarts = new int[layouts.length + 1];
+    int totalNodes = 0;
+    int totalVariadics = 0;
+    for (int c = 0; c < layouts.length; c++) {
+      ColumnLayout layout = layouts[c];
+      long buffers = layout.fixedBuffers();
+      for (int v = layout.variadicStart(); v < layout.variadicStart() + layout.variadics(); v++) {
+        buffers += v < rb.variadicBufferCountsLength() ? rb.variadicBufferCounts(v) : 0;
+      }
+      if (bufferStarts[c] + buffers > rb.buffersLength()) {
+        throw layoutMismatch(where, rb, layouts);
+      }
+      bufferStarts[c + 1] = bufferStarts[c] + (int) buffers;
+      totalNodes += layout.nodes();
+      totalVariadics += layout.variadics();
+    }
     int variadicCounts = rb.variadicBufferCountsLength();
-    if (rb.nodesLength() != totalNodes || rb.buffersLength() != totalBuffers
-        || (variadicCounts != totalVariadics && !(variadicCounts == 0 && totalVariadics == 0))) {
-      throw new IpcFormatException(
-          where + ": the batch has " + rb.nodesLength() + " field nodes and " + rb.buffersLength()
-              + " buffers, but its schema implies " + totalNodes + " and " + totalBuffers);
+    if (rb.nodesLength() != totalNodes || rb.buffersLength() != bufferStarts[layouts.length]
+        || (variadicCounts != totalVariadics && variadicCounts != 0)) {
+      throw layoutMismatch(where, rb, layouts);
     }
 
     List<long[]> nodes = new ArrayList<>();
@@ -132,14 +140,14 @@ public final class Projection {
         nodes.add(new long[] {node.length(), node.nullCount()});
       }
       for (int v = layout.variadicStart(); v < layout.variadicStart() + layout.variadics(); v++) {
-        variadics.add(rb.variadicBufferCounts(v));
+        variadics.add(v < variadicCounts ? rb.variadicBufferCounts(v) : 0L);
       }
       // The column's buffers lie together in the original body (writers emit them depth-first),
       // so the whole span [lo, hi) moves as one slice and keeps its inner offsets.
       long lo = Long.MAX_VALUE;
       long hi = -1;
-      int firstBuffer = layout.bufferStart();
-      int lastBuffer = firstBuffer + layout.buffers();
+      int firstBuffer = bufferStarts[column];
+      int lastBuffer = bufferStarts[column + 1];
       for (int b = firstBuffer; b < lastBuffer; b++) {
         rb.buffers(buffer, b);
         if (buffer.length() > 0) {
@@ -147,13 +155,10 @@ public final class Projection {
           hi = Math.max(hi, buffer.offset() + buffer.length());
         }
       }
-      long base = cursor;
+      long base = align8(cursor);
       if (hi >= 0) {
         // Keep each buffer's alignment: start the slice at the same offset modulo 8 as before.
-        base = align8(cursor) + (lo & 7);
-        if (base < cursor) {
-          base += 8;
-        }
+        base += lo & 7;
         if (base > cursor) {
           pieces.add(BodyPiece.zeros(base - cursor));
         }
@@ -172,6 +177,19 @@ public final class Projection {
     }
     byte[] header = header(message, rb, nodes, buffers, variadics, bodyLength);
     return new ProjectedBatch(header, List.copyOf(pieces), bodyLength);
+  }
+
+  private static IpcFormatException layoutMismatch(String where, RecordBatch rb, ColumnLayout[] layouts) {
+    int nodes = 0;
+    int fixed = 0;
+    for (ColumnLayout layout : layouts) {
+      nodes += layout.nodes();
+      fixed += layout.fixedBuffers();
+    }
+    return new IpcFormatException(
+        where + ": the batch has " + rb.nodesLength() + " field nodes and " + rb.buffersLength()
+            + " buffers, but its schema implies " + nodes + " nodes and " + fixed + " buffers plus "
+            + rb.variadicBufferCountsLength() + " variadic counts");
   }
 
   private static byte[] header(
@@ -213,8 +231,9 @@ public final class Projection {
       KeyValue kv = new KeyValue();
       for (int i = 0; i < pairs.length; i++) {
         original.customMetadata(kv, i);
-        int key = b.createString(kv.key() == null ? "" : kv.key());
-        int value = b.createString(kv.value() == null ? "" : kv.value());
+        // Copied as bytes: metadata is opaque to us, and need not even be valid UTF-8.
+        int key = kv.key() == null ? 0 : b.createString(kv.keyAsByteBuffer());
+        int value = kv.value() == null ? 0 : b.createString(kv.valueAsByteBuffer());
         pairs[i] = KeyValue.createKeyValue(b, key, value);
       }
       metadataVector = Message.createCustomMetadataVector(b, pairs);
