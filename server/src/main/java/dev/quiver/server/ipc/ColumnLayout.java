@@ -35,12 +35,9 @@ public record ColumnLayout(int nodeStart, int nodes, int fixedBuffers, int varia
     return layouts;
   }
 
-  /** Nesting deeper than this is a hostile schema, not data. */
-  private static final int MAX_DEPTH = 64;
-
   private static void count(Field field, short version, int[] counts, int depth) throws IpcFormatException {
-    if (depth > MAX_DEPTH) {
-      throw new IpcFormatException("schema nests fields more than " + MAX_DEPTH + " levels deep");
+    if (depth > IpcSchema.MAX_DEPTH) {
+      throw new IpcFormatException("schema nests fields more than " + IpcSchema.MAX_DEPTH + " levels deep");
     }
     counts[0]++;
     if (field.dictionary() != null) {

@@ -54,6 +54,7 @@ public final class IpcSchema {
       if (schema == null) {
         throw new IpcFormatException("schema message without a schema");
       }
+      checkShape(schema);
       List<String> fieldNames = new ArrayList<>(schema.fieldsLength());
       Field field = new Field();
       for (int i = 0; i < schema.fieldsLength(); i++) {
@@ -83,6 +84,7 @@ public final class IpcSchema {
   /** Builds a Schema message around a schema found elsewhere (a file footer). */
   static IpcSchema fromSchema(Schema schema, short version) throws IpcFormatException {
     try {
+      checkShape(schema);
       int[] all = new int[schema.fieldsLength()];
       for (int i = 0; i < all.length; i++) {
         all[i] = i;
@@ -145,6 +147,58 @@ public final class IpcSchema {
     }
     for (int c = 0; c < field.childrenLength(); c++) {
       collectDictionaryIds(field.children(c), ids, depth + 1);
+    }
+  }
+
+  // ---- checking untrusted schema flatbuffers before walking them ----
+
+  /** Nesting deeper than this is a hostile schema, not data. */
+  static final int MAX_DEPTH = 64;
+  /** The smallest a flatbuffer table can be (its vtable offset), so at most bytes/4 fields exist. */
+  private static final int MIN_TABLE_BYTES = 4;
+
+  /**
+   * Refuses a schema whose vectors claim more entries than its buffer can hold, that nests too
+   * deep, or that has more fields than its bytes can encode (a hostile file can make every level
+   * list the same child twice, so a plain walk would double its work per level). Every later walk
+   * over the schema is bounded by what this one accepted.
+   */
+  private static void checkShape(Schema schema) throws IpcFormatException {
+    int bytes = schema.getByteBuffer().capacity();
+    int[] budget = {bytes / MIN_TABLE_BYTES + 1};
+    checkVector(schema.fieldsLength(), Integer.BYTES, bytes, "schema fields");
+    checkVector(schema.customMetadataLength(), Integer.BYTES, bytes, "schema metadata");
+    checkVector(schema.featuresLength(), Long.BYTES, bytes, "schema features");
+    Field field = new Field();
+    for (int i = 0; i < schema.fieldsLength(); i++) {
+      checkField(schema.fields(field, i), bytes, budget, 0);
+    }
+  }
+
+  private static void checkField(Field field, int bytes, int[] budget, int depth) throws IpcFormatException {
+    if (--budget[0] < 0) {
+      throw new IpcFormatException("schema lists more fields than its " + bytes + " bytes can hold");
+    }
+    if (depth > MAX_DEPTH) {
+      throw new IpcFormatException("schema nests fields more than " + MAX_DEPTH + " levels deep");
+    }
+    checkVector(field.childrenLength(), Integer.BYTES, bytes, "children of field '" + field.name() + "'");
+    checkVector(field.customMetadataLength(), Integer.BYTES, bytes, "metadata of field '" + field.name() + "'");
+    if (field.typeType() == Type.Union) {
+      Union union = (Union) field.type(new Union());
+      if (union != null) {
+        checkVector(union.typeIdsLength(), Integer.BYTES, bytes, "type ids of union '" + field.name() + "'");
+      }
+    }
+    Field child = new Field();
+    for (int c = 0; c < field.childrenLength(); c++) {
+      checkField(field.children(child, c), bytes, budget, depth + 1);
+    }
+  }
+
+  private static void checkVector(int length, int elementBytes, int bytes, String what) throws IpcFormatException {
+    if (length < 0 || (long) length * elementBytes > bytes) {
+      throw new IpcFormatException(what + ": " + length + " entries cannot fit in a " + bytes + "-byte schema");
     }
   }
 
