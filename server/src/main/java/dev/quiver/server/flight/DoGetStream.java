@@ -23,7 +23,8 @@ final class DoGetStream {
   private final ServerCallStreamObserver<FlightFrame> call;
   private final DatasetSelection selection;
   private final FrameSource frames;
-  private boolean finished;
+  // gRPC runs the ready and cancel handlers one at a time; volatile only makes that explicit.
+  private volatile boolean finished;
 
   DoGetStream(ServerCallStreamObserver<FlightFrame> call, DatasetSelection selection) {
     this.call = call;

@@ -70,9 +70,9 @@ final class GrpcBufferChain {
     try {
       List<Object> buffers = (List<Object>) BUFFER_LIST.get(target);
       Object writable = NETTY_WRITABLE_BUFFER.newInstance(buf);
-      buffers.add(writable);
       // Later writes must go to a new buffer after ours, not into the one before it.
       CURRENT.set(target, null);
+      buffers.add(writable); // from here on gRPC owns buf
     } catch (ReflectiveOperationException | RuntimeException e) {
       buf.release();
       throw new IllegalStateException("could not hand a buffer to gRPC", e);

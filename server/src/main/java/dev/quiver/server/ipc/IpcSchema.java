@@ -236,11 +236,16 @@ public final class IpcSchema {
     return b.sizedByteArray();
   }
 
-  private interface KeyValues {
+  /** Indexed access to a table's custom metadata, e.g. {@code field::customMetadata}. */
+  interface KeyValues {
     KeyValue get(int index);
   }
 
-  private static int copyMetadata(FlatBufferBuilder b, int count, KeyValues source) {
+  /**
+   * Copies {@code count} key-value pairs into {@code b} and returns the vector's offset (0 if none).
+   * Keys and values are copied as bytes: metadata is opaque here and need not even be valid UTF-8.
+   */
+  static int copyMetadata(FlatBufferBuilder b, int count, KeyValues source) {
     if (count == 0) {
       return 0;
     }
@@ -258,7 +263,7 @@ public final class IpcSchema {
       }
       pairs[i] = KeyValue.endKeyValue(b);
     }
-    return Schema.createCustomMetadataVector(b, pairs);
+    return b.createVectorOfTables(pairs);
   }
 
   private static int copyField(FlatBufferBuilder b, Field f) {

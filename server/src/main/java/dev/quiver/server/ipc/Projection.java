@@ -11,7 +11,6 @@ import java.util.Set;
 import org.apache.arrow.flatbuf.BodyCompression;
 import org.apache.arrow.flatbuf.Buffer;
 import org.apache.arrow.flatbuf.FieldNode;
-import org.apache.arrow.flatbuf.KeyValue;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
 import org.apache.arrow.flatbuf.RecordBatch;
@@ -225,19 +224,7 @@ public final class Projection {
     }
     int batchOffset = RecordBatch.endRecordBatch(b);
 
-    int metadataVector = 0;
-    if (original.customMetadataLength() > 0) {
-      int[] pairs = new int[original.customMetadataLength()];
-      KeyValue kv = new KeyValue();
-      for (int i = 0; i < pairs.length; i++) {
-        original.customMetadata(kv, i);
-        // Copied as bytes: metadata is opaque to us, and need not even be valid UTF-8.
-        int key = kv.key() == null ? 0 : b.createString(kv.keyAsByteBuffer());
-        int value = kv.value() == null ? 0 : b.createString(kv.valueAsByteBuffer());
-        pairs[i] = KeyValue.createKeyValue(b, key, value);
-      }
-      metadataVector = Message.createCustomMetadataVector(b, pairs);
-    }
+    int metadataVector = IpcSchema.copyMetadata(b, original.customMetadataLength(), original::customMetadata);
     Message.startMessage(b);
     Message.addVersion(b, original.version());
     Message.addHeaderType(b, MessageHeader.RecordBatch);
