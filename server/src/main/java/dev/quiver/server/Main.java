@@ -3,6 +3,7 @@ package dev.quiver.server;
 import dev.quiver.server.catalog.SampleDataset;
 import dev.quiver.server.config.ByteSizeConverter;
 import dev.quiver.server.config.ServerConfig;
+import dev.quiver.server.upload.UploadLimits;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,6 +47,14 @@ public final class Main implements Callable<Integer> {
       description = "Bytes queued per DoGet stream before it waits for the client (default: ${DEFAULT-VALUE}).")
   long streamBuffer;
 
+  @Option(names = "--max-upload-size", paramLabel = "SIZE", defaultValue = "64GiB", converter = ByteSizeConverter.class,
+      description = "Largest DoPut upload accepted (default: ${DEFAULT-VALUE}).")
+  long maxUploadSize;
+
+  @Option(names = "--min-free-disk", paramLabel = "SIZE", defaultValue = "1GiB", converter = ByteSizeConverter.class,
+      description = "Refuse uploads that would leave less free disk than this (default: ${DEFAULT-VALUE}).")
+  long minFreeDisk;
+
   @Option(names = "--port-file", paramLabel = "FILE",
       description = "Write the port actually bound to this file once listening (useful with --port 0).")
   Path portFile;
@@ -80,7 +89,7 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), "--stream-buffer must be below 2 GiB");
     }
     ServerConfig config = new ServerConfig(dataDir, host, port, endpointSize, (int) streamBuffer,
-        ServerConfig.DEFAULT_ALLOCATOR_LIMIT);
+        ServerConfig.DEFAULT_ALLOCATOR_LIMIT, new UploadLimits(maxUploadSize, minFreeDisk));
     QuiverServer server = QuiverServer.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {

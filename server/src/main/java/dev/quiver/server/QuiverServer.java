@@ -4,6 +4,8 @@ import dev.quiver.server.catalog.Catalog;
 import dev.quiver.server.catalog.DataRoot;
 import dev.quiver.server.config.ServerConfig;
 import dev.quiver.server.flight.FlightServiceDefinition;
+import dev.quiver.server.upload.DatasetStore;
+import dev.quiver.server.upload.UploadStaging;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -35,10 +37,13 @@ public final class QuiverServer implements AutoCloseable {
     BufferAllocator allocator = new RootAllocator(config.allocatorLimit());
     Catalog catalog = null;
     try {
-      catalog = new Catalog(DataRoot.open(config.dataDir()));
+      DataRoot root = DataRoot.open(config.dataDir());
+      catalog = new Catalog(root);
+      DatasetStore store = new DatasetStore(root, catalog, UploadStaging.open(root.path()));
       Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-          .addService(FlightServiceDefinition.create(catalog, allocator,
-              new FlightServiceDefinition.Options(config.endpointTargetBytes(), config.onReadyThreshold())))
+          .addService(FlightServiceDefinition.create(catalog, store, allocator,
+              new FlightServiceDefinition.Options(config.endpointTargetBytes(), config.onReadyThreshold(),
+                  config.uploadLimits())))
           .maxInboundMessageSize(Integer.MAX_VALUE)
           .build()
           .start();

@@ -10,11 +10,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
@@ -63,20 +61,48 @@ public final class Catalog implements AutoCloseable {
    * @throws DatasetUnreadableException if its file is not a valid Arrow IPC file
    */
   public OpenDataset open(DatasetName name) throws DatasetNotFoundException, DatasetUnreadableException {
+    ensureOpen();
     Optional<Path> located = root.locate(name);
-    // Versions cached under paths that no longer hold this dataset (deleted, or shadowed by a file
-    // with a preferred extension) are let go now, so a deleted file's space is not pinned by us.
+    // Versions cached under paths that no longer hold this dataset (deleted, or shadowed by a
+    // preferred form) are let go now, so a deleted file's space is not pinned by us.
     for (Path candidate : root.candidates(name)) {
       if (located.isEmpty() || !candidate.equals(located.get())) {
-        evict(candidate);
+        evictUnder(candidate);
       }
     }
-    return open(name, located.orElseThrow(() -> new DatasetNotFoundException(name)));
+    Path path = located.orElseThrow(() -> new DatasetNotFoundException(name));
+    if (!root.isPartsDirectory(path)) {
+      return new OpenDataset(name, path, List.of(openFile(name, path, path)));
+    }
+    List<Path> partFiles;
+    try {
+      partFiles = root.parts(path);
+    } catch (IOException e) {
+      throw new DatasetNotFoundException(name);
+    }
+    if (partFiles.isEmpty()) {
+      throw new DatasetUnreadableException(name, path.getFileName().toString(),
+          new IOException("the parts directory holds no part files"));
+    }
+    List<FileVersion> parts = new ArrayList<>(partFiles.size());
+    try {
+      for (Path part : partFiles) {
+        parts.add(openFile(name, path, part));
+      }
+      return new OpenDataset(name, path, parts);
+    } catch (DatasetNotFoundException | DatasetUnreadableException | RuntimeException e) {
+      parts.forEach(part -> part.file().release());
+      throw e;
+    }
   }
 
-  private OpenDataset open(DatasetName name, Path path)
+  /** One file of a dataset, with a reference to its mapping owned by the caller. */
+  record FileVersion(MappedFile file, IpcIndex index) {}
+
+  /** Opens the current version of one file of dataset {@code name} (stored at {@code location}). */
+  private FileVersion openFile(DatasetName name, Path location, Path path)
       throws DatasetNotFoundException, DatasetUnreadableException {
-    ensureOpen();
+    String shown = root.path().relativize(location).toString();
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       FileSignature signature;
       try {
@@ -100,21 +126,21 @@ public final class Catalog implements AutoCloseable {
         if (e.getCause() instanceof NoSuchFileException) {
           throw new DatasetNotFoundException(name);
         }
-        throw new DatasetUnreadableException(name, path.getFileName().toString(), e.getCause());
+        throw new DatasetUnreadableException(name, shown, e.getCause());
       }
       if (entry == null) {
         continue; // the file changed while it was being mapped; look again
       }
       if (entry.error() != null) {
-        throw new DatasetUnreadableException(name, path.getFileName().toString(), entry.error());
+        throw new DatasetUnreadableException(name, shown, entry.error());
       }
       if (entry.file().tryRetain()) {
-        return new OpenDataset(name, path, entry.file(), entry.index());
+        return new FileVersion(entry.file(), entry.index());
       }
       // Lost a race with a concurrent replacement that released this version; look again.
     }
     throw new DatasetUnreadableException(
-        name, path.getFileName().toString(), new IOException("the file kept changing while it was being opened"));
+        name, shown, new IOException("the file kept changing while it was being opened"));
   }
 
   /** Maps and indexes one file version; returns null if the file changed underneath. */
@@ -156,9 +182,8 @@ public final class Catalog implements AutoCloseable {
     ensureOpen();
     TreeMap<DatasetName, Path> found = root.scan();
     // Files that disappeared since they were cached: let their mappings go.
-    Set<Path> present = new HashSet<>(found.values());
     for (Path cached : List.copyOf(cache.keySet())) {
-      if (!present.contains(cached)) {
+      if (!java.nio.file.Files.exists(cached)) {
         evict(cached);
       }
     }
@@ -180,6 +205,22 @@ public final class Catalog implements AutoCloseable {
     Entry removed = cache.remove(path);
     if (removed != null) {
       removed.release();
+    }
+  }
+
+  /** Evicts {@code path} and, if it was a parts directory, every cached file under it. */
+  private void evictUnder(Path path) {
+    for (Path cached : List.copyOf(cache.keySet())) {
+      if (cached.startsWith(path)) {
+        evict(cached);
+      }
+    }
+  }
+
+  /** Drops every cached version (the {@code refresh} action); open datasets keep their own references. */
+  public void invalidate() {
+    for (Path path : List.copyOf(cache.keySet())) {
+      evict(path);
     }
   }
 

@@ -35,6 +35,13 @@ public final class DataRoot {
   private static final Logger log = LoggerFactory.getLogger(DataRoot.class);
   /** Recognised extensions, in order of preference when two files would give the same name. */
   public static final List<String> EXTENSIONS = List.of(".arrow", ".feather", ".ipc", ".arrows");
+  /**
+   * A directory {@code <name>.parts} is one dataset stored as several IPC files read in name order
+   * (what appending uploads produce). It takes precedence over a single file of the same name.
+   */
+  public static final String PARTS_SUFFIX = ".parts";
+  /** Part files inside a parts directory: {@code part-000000.arrow}, {@code part-000001.arrow}, ... */
+  public static final String PART_PREFIX = "part-";
   private static final int MAX_DEPTH = 32;
 
   private final Path root;
@@ -61,19 +68,53 @@ public final class DataRoot {
     List<Path> candidates = candidates(name);
     for (int i = 0; i < candidates.size(); i++) {
       Path candidate = candidates.get(i);
-      boolean exactName = i == EXTENSIONS.size();
-      if (isServable(candidate) && (!exactName || isArrow(candidate))) {
+      boolean parts = i == 0;
+      boolean exactName = i == EXTENSIONS.size() + 1;
+      if (parts ? isPartsDirectory(candidate) : isServable(candidate) && (!exactName || isArrow(candidate))) {
         return Optional.of(candidate);
       }
     }
     return Optional.empty();
   }
 
+  /** Whether {@code path} is a parts directory inside the root. */
+  public boolean isPartsDirectory(Path path) {
+    try {
+      return path.getFileName().toString().endsWith(PARTS_SUFFIX) && Files.isDirectory(path)
+          && path.toRealPath().startsWith(root);
+    } catch (IOException | SecurityException e) {
+      return false;
+    }
+  }
+
+  /** Whether {@code path} (one of {@link #candidates}) currently holds a dataset. */
+  public boolean holdsDataset(Path path) {
+    String fileName = path.getFileName().toString();
+    if (fileName.endsWith(PARTS_SUFFIX)) {
+      return isPartsDirectory(path);
+    }
+    return isServable(path) && (knownExtension(fileName) != null || isArrow(path));
+  }
+
+  /** The part files of a parts directory, in the order they are read. */
+  public List<Path> parts(Path partsDirectory) throws IOException {
+    try (var entries = Files.list(partsDirectory)) {
+      return entries
+          .filter(p -> {
+            String file = p.getFileName().toString();
+            return file.startsWith(PART_PREFIX) && knownExtension(file) != null && isServable(p);
+          })
+          .sorted()
+          .toList();
+    }
+  }
+
   /**
-   * The paths that could hold dataset {@code name}, in order of preference: one per known
-   * extension, then the exact name (served only if its content is Arrow). Empty for hidden names.
+   * The paths that could hold dataset {@code name}, in order of preference: the parts directory,
+   * one file per known extension, then the exact name (served only if its content is Arrow).
+   * Empty for hidden names.
    */
-  List<Path> candidates(DatasetName name) {
+  public List<Path> candidates(DatasetName name) {
     for (String segment : name.segments()) {
       if (segment.startsWith(".")) {
         return List.of();
@@ -85,7 +126,8 @@ public final class DataRoot {
       parent = parent.resolve(segments.get(i));
     }
     String leaf = name.leaf();
-    List<Path> candidates = new ArrayList<>(EXTENSIONS.size() + 1);
+    List<Path> candidates = new ArrayList<>(EXTENSIONS.size() + 2);
+    candidates.add(parent.resolve(leaf + PARTS_SUFFIX));
     for (String extension : EXTENSIONS) {
       candidates.add(parent.resolve(leaf + extension));
     }
@@ -137,6 +179,21 @@ public final class DataRoot {
     }
   }
 
+  private Optional<DatasetName> partsName(Path dir) {
+    Path relative = root.relativize(dir);
+    List<String> segments = new ArrayList<>();
+    for (Path part : relative) {
+      segments.add(part.toString());
+    }
+    String leaf = segments.get(segments.size() - 1);
+    segments.set(segments.size() - 1, leaf.substring(0, leaf.length() - PARTS_SUFFIX.length()));
+    try {
+      return Optional.of(DatasetName.of(segments));
+    } catch (ProtocolException e) {
+      return Optional.empty();
+    }
+  }
+
   private static String knownExtension(String fileName) {
     for (String extension : EXTENSIONS) {
       if (fileName.endsWith(extension) && fileName.length() > extension.length()) {
@@ -147,7 +204,11 @@ public final class DataRoot {
   }
 
   private static int preference(Path file) {
-    String extension = knownExtension(file.getFileName().toString());
+    String fileName = file.getFileName().toString();
+    if (fileName.endsWith(PARTS_SUFFIX)) {
+      return -1;
+    }
+    String extension = knownExtension(fileName);
     return extension == null ? EXTENSIONS.size() : EXTENSIONS.indexOf(extension);
   }
 
@@ -160,7 +221,13 @@ public final class DataRoot {
         if (dir.equals(root)) {
           return FileVisitResult.CONTINUE;
         }
-        if (dir.getFileName().toString().startsWith(".") || !dir.toRealPath().startsWith(root)) {
+        String dirName = dir.getFileName().toString();
+        if (dirName.startsWith(".") || !dir.toRealPath().startsWith(root)) {
+          return FileVisitResult.SKIP_SUBTREE;
+        }
+        if (dirName.endsWith(PARTS_SUFFIX) && dirName.length() > PARTS_SUFFIX.length()) {
+          partsName(dir).ifPresent(name -> found.merge(name, dir,
+              (a, b) -> preference(a) <= preference(b) ? a : b));
           return FileVisitResult.SKIP_SUBTREE;
         }
         return FileVisitResult.CONTINUE;

@@ -3,7 +3,9 @@ package dev.quiver.server.catalog;
 import dev.quiver.protocol.DatasetName;
 import dev.quiver.server.ipc.IpcIndex;
 import dev.quiver.server.ipc.MappedFile;
+import dev.quiver.server.ipc.IpcFormatException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -14,28 +16,48 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class OpenDataset implements AutoCloseable {
   private final DatasetName name;
   private final Path path;
-  private final MappedFile file;
+  private final List<MappedFile> files;
   private final IpcIndex index;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  OpenDataset(DatasetName name, Path path, MappedFile file, IpcIndex index) {
+  /** Takes ownership of one reference to each part's mapping. */
+  OpenDataset(DatasetName name, Path path, List<Catalog.FileVersion> parts) throws DatasetUnreadableException {
     this.name = name;
     this.path = path;
-    this.file = file;
-    this.index = index;
+    this.files = parts.stream().map(Catalog.FileVersion::file).toList();
+    try {
+      this.index = IpcIndex.concat(parts.stream().map(Catalog.FileVersion::index).toList());
+    } catch (IpcFormatException e) {
+      files.forEach(MappedFile::release);
+      throw new DatasetUnreadableException(name, path.getFileName().toString(), e);
+    }
   }
 
   public DatasetName name() {
     return name;
   }
 
+  /** The file, or for a multi-part dataset the parts directory, holding this version. */
   public Path path() {
     return path;
   }
 
-  /** The mapping; callers that keep a pointer into it past {@link #close()} must retain it. */
+  /** The mapping of a single-file dataset (the first part of a multi-part one). */
   public MappedFile file() {
-    return file;
+    return files.get(0);
+  }
+
+  /**
+   * The mapping holding the bodies of messages tagged with {@code part}. Callers that keep a
+   * pointer into it past {@link #close()} must retain it.
+   */
+  public MappedFile file(int part) {
+    return files.get(part);
+  }
+
+  /** Number of files this version is stored in. */
+  public int partCount() {
+    return files.size();
   }
 
   public IpcIndex index() {
@@ -45,7 +67,7 @@ public final class OpenDataset implements AutoCloseable {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      file.release();
+      files.forEach(MappedFile::release);
     }
   }
 }

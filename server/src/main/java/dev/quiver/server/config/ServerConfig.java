@@ -1,5 +1,6 @@
 package dev.quiver.server.config;
 
+import dev.quiver.server.upload.UploadLimits;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -12,9 +13,11 @@ import java.util.Objects;
  * @param endpointTargetBytes datasets larger than this are split into endpoints of about this size
  * @param onReadyThreshold    bytes gRPC may queue per stream before the stream pauses for the client
  * @param allocatorLimit      bytes the server's Arrow allocator may hold
+ * @param uploadLimits        bounds on DoPut uploads
  */
 public record ServerConfig(
-    Path dataDir, String host, int port, long endpointTargetBytes, int onReadyThreshold, long allocatorLimit) {
+    Path dataDir, String host, int port, long endpointTargetBytes, int onReadyThreshold, long allocatorLimit,
+    UploadLimits uploadLimits) {
 
   public static final int DEFAULT_PORT = 8815;
   public static final long DEFAULT_ENDPOINT_TARGET_BYTES = 256L << 20;
@@ -38,14 +41,18 @@ public record ServerConfig(
   /** Defaults for everything but the data directory; loopback, free port: what tests want. */
   public static ServerConfig forTesting(Path dataDir) {
     return new ServerConfig(dataDir, "127.0.0.1", 0, DEFAULT_ENDPOINT_TARGET_BYTES, DEFAULT_ON_READY_THRESHOLD,
-        DEFAULT_ALLOCATOR_LIMIT);
+        DEFAULT_ALLOCATOR_LIMIT, new UploadLimits(UploadLimits.DEFAULT_MAX_UPLOAD_BYTES, 0));
   }
 
   public ServerConfig withEndpointTargetBytes(long bytes) {
-    return new ServerConfig(dataDir, host, port, bytes, onReadyThreshold, allocatorLimit);
+    return new ServerConfig(dataDir, host, port, bytes, onReadyThreshold, allocatorLimit, uploadLimits);
   }
 
   public ServerConfig withOnReadyThreshold(int bytes) {
-    return new ServerConfig(dataDir, host, port, endpointTargetBytes, bytes, allocatorLimit);
+    return new ServerConfig(dataDir, host, port, endpointTargetBytes, bytes, allocatorLimit, uploadLimits);
+  }
+
+  public ServerConfig withUploadLimits(UploadLimits limits) {
+    return new ServerConfig(dataDir, host, port, endpointTargetBytes, onReadyThreshold, allocatorLimit, limits);
   }
 }

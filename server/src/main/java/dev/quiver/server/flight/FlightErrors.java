@@ -1,7 +1,9 @@
 package dev.quiver.server.flight;
 
 import dev.quiver.protocol.ProtocolException;
+import dev.quiver.server.catalog.DatasetExistsException;
 import dev.quiver.server.catalog.DatasetNotFoundException;
+import dev.quiver.server.upload.UploadRejectedException;
 import dev.quiver.server.catalog.DatasetUnreadableException;
 import io.grpc.StatusRuntimeException;
 import org.apache.arrow.flight.CallStatus;
@@ -37,6 +39,12 @@ final class FlightErrors {
     }
     if (t instanceof DatasetUnreadableException) {
       return CallStatus.INTERNAL.withDescription(t.getMessage()).toRuntimeException();
+    }
+    if (t instanceof DatasetExistsException) {
+      return CallStatus.ALREADY_EXISTS.withDescription(t.getMessage()).toRuntimeException();
+    }
+    if (t instanceof UploadRejectedException) {
+      return CallStatus.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).toRuntimeException();
     }
     if (t instanceof MessageTooLargeException) {
       return CallStatus.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).toRuntimeException();

@@ -1,6 +1,8 @@
 package dev.quiver.server.flight;
 
 import dev.quiver.server.catalog.Catalog;
+import dev.quiver.server.upload.DatasetStore;
+import dev.quiver.server.upload.UploadLimits;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
@@ -20,11 +22,12 @@ public final class FlightServiceDefinition {
   private FlightServiceDefinition() {}
 
   /** Tunables of the Flight surface. */
-  public record Options(long endpointTargetBytes, int onReadyThreshold) {}
+  public record Options(long endpointTargetBytes, int onReadyThreshold, UploadLimits uploadLimits) {}
 
-  public static ServerServiceDefinition create(Catalog catalog, BufferAllocator allocator, Options options) {
-    QuiverFlightService control =
-        new QuiverFlightService(catalog, new FlightInfos(options.endpointTargetBytes()), new ServerActions(catalog, allocator));
+  public static ServerServiceDefinition create(
+      Catalog catalog, DatasetStore store, BufferAllocator allocator, Options options) {
+    QuiverFlightService control = new QuiverFlightService(catalog, new FlightInfos(options.endpointTargetBytes()),
+        new ServerActions(catalog, store, allocator), store, options.uploadLimits(), allocator);
     ServerServiceDefinition generated = control.bindService();
     String doGet = FlightServiceGrpc.getDoGetMethod().getFullMethodName();
 

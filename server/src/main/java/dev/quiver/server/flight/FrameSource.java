@@ -3,7 +3,6 @@ package dev.quiver.server.flight;
 import dev.quiver.server.catalog.DatasetUnreadableException;
 import dev.quiver.server.ipc.IpcFormatException;
 import dev.quiver.server.ipc.IpcMessage;
-import dev.quiver.server.ipc.MappedFile;
 import dev.quiver.server.ipc.Projection;
 import java.util.Iterator;
 import java.util.List;
@@ -20,14 +19,12 @@ final class FrameSource implements Iterator<FlightFrame> {
 
   private final DatasetSelection selection;
   private final List<IpcMessage> plan;
-  private final MappedFile file;
   private boolean schemaSent;
   private int next;
 
   FrameSource(DatasetSelection selection) {
     this.selection = selection;
     this.plan = selection.plan();
-    this.file = selection.dataset().file();
   }
 
   @Override
@@ -49,7 +46,8 @@ final class FrameSource implements Iterator<FlightFrame> {
     if (message.isRecordBatch() && selection.projection().isPresent()) {
       frame = project(selection.projection().get(), message);
     } else {
-      frame = FlightFrame.ofFileRange(message.header(), file, message.bodyOffset(), message.bodyLength());
+      frame = FlightFrame.ofFileRange(
+          message.header(), selection.dataset().file(message.part()), message.bodyOffset(), message.bodyLength());
     }
     if (frame.header().length + frame.bodyLength() > MAX_MESSAGE_BYTES) {
       throw new FlightErrors.MessageTooLargeException(
@@ -63,7 +61,7 @@ final class FrameSource implements Iterator<FlightFrame> {
   private FlightFrame project(Projection projection, IpcMessage message) {
     try {
       Projection.ProjectedBatch batch = projection.project(message, "record batch " + (next - 1));
-      return new FlightFrame(batch.header(), file, batch.body(), batch.bodyLength());
+      return new FlightFrame(batch.header(), selection.dataset().file(message.part()), batch.body(), batch.bodyLength());
     } catch (IpcFormatException e) {
       throw new UnreadableDuringStream(new DatasetUnreadableException(
           selection.dataset().name(), selection.dataset().path().getFileName().toString(), e));

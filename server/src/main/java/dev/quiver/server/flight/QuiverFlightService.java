@@ -14,6 +14,10 @@ import java.util.function.Predicate;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.impl.Flight;
 import org.apache.arrow.flight.impl.FlightServiceGrpc;
+import org.apache.arrow.memory.BufferAllocator;
+import dev.quiver.server.upload.DatasetStore;
+import dev.quiver.server.upload.UploadLimits;
+import dev.quiver.server.upload.UploadSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +32,78 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
   private final Catalog catalog;
   private final FlightInfos infos;
   private final ServerActions actions;
+  private final DatasetStore store;
+  private final UploadLimits limits;
+  private final BufferAllocator allocator;
 
-  QuiverFlightService(Catalog catalog, FlightInfos infos, ServerActions actions) {
+  QuiverFlightService(Catalog catalog, FlightInfos infos, ServerActions actions, DatasetStore store,
+      UploadLimits limits, BufferAllocator allocator) {
     this.catalog = catalog;
     this.infos = infos;
     this.actions = actions;
+    this.store = store;
+    this.limits = limits;
+    this.allocator = allocator;
+  }
+
+  /**
+   * DoPut: each upload is an {@link UploadSession}; gRPC delivers its messages one at a time and
+   * requests the next only after {@code onNext} returns, so a slow disk slows the client down
+   * instead of filling memory.
+   */
+  @Override
+  public StreamObserver<Flight.FlightData> doPut(StreamObserver<Flight.PutResult> responses) {
+    UploadSession session = new UploadSession(store, limits, allocator, new UploadSession.Replies() {
+      @Override
+      public void ack(byte[] appMetadata) {
+        responses.onNext(Flight.PutResult.newBuilder().setAppMetadata(ByteString.copyFrom(appMetadata)).build());
+      }
+
+      @Override
+      public void done() {
+        responses.onCompleted();
+      }
+    });
+    return new StreamObserver<>() {
+      private boolean failed;
+
+      @Override
+      public void onNext(Flight.FlightData data) {
+        if (failed) {
+          return;
+        }
+        try {
+          session.accept(data);
+        } catch (Exception e) {
+          fail(e);
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        // The client cancelled or went away: nothing it sent is kept.
+        session.abort();
+        log.debug("upload of dataset '{}' abandoned by the client: {}", session.dataset(), t.toString());
+      }
+
+      @Override
+      public void onCompleted() {
+        if (failed) {
+          return;
+        }
+        try {
+          session.complete();
+        } catch (Exception e) {
+          fail(e);
+        }
+      }
+
+      private void fail(Exception e) {
+        failed = true;
+        String what = session.dataset() == null ? "DoPut" : "DoPut of dataset '" + session.dataset() + "'";
+        responses.onError(FlightErrors.toGrpc(e, what));
+      }
+    };
   }
 
   @Override
@@ -137,7 +208,7 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
   public void doAction(Flight.Action action, StreamObserver<Flight.Result> responses) {
     String type = action.getType();
     try {
-      List<String> known = actions.types().stream().map(Flight.ActionType::getType).toList();
+      java.util.Set<String> known = actions.names();
       if (!known.contains(type)) {
         throw CallStatus.UNIMPLEMENTED
             .withDescription("unknown action '" + type + "'; this server supports " + known)

@@ -1,46 +1,201 @@
 package dev.quiver.server.flight;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.quiver.protocol.DatasetName;
+import dev.quiver.protocol.ProtocolException;
 import dev.quiver.server.catalog.Catalog;
+import dev.quiver.server.catalog.OpenDataset;
+import dev.quiver.server.ipc.IpcIndex;
 import dev.quiver.server.ipc.MappedFile;
+import dev.quiver.server.upload.DatasetStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import org.apache.arrow.flight.impl.Flight;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.types.pojo.Field;
 
 /**
- * The DoAction commands this server understands. Results are JSON documents (UTF-8).
- *
- * <ul>
- *   <li>{@code stats}: what the server holds right now: mapped files and bytes, body bytes queued
- *       in gRPC, open DoGet streams, the Arrow allocator's current and peak bytes, heap use.</li>
- * </ul>
+ * The DoAction commands this server understands. Bodies and results are JSON documents (UTF-8);
+ * where a body names one dataset, the bare name works too.
  */
 final class ServerActions {
-  static final String STATS = "stats";
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  /** An action: what it is called, what it does (for ListActions), how to run it. */
+  private record Action(String description, Handler handler) {}
+
+  private interface Handler {
+    Object run(byte[] body) throws Exception;
+  }
 
   private final Catalog catalog;
+  private final DatasetStore store;
   private final BufferAllocator allocator;
+  private final Map<String, Action> actions = new LinkedHashMap<>();
 
-  ServerActions(Catalog catalog, BufferAllocator allocator) {
+  ServerActions(Catalog catalog, DatasetStore store, BufferAllocator allocator) {
     this.catalog = catalog;
+    this.store = store;
     this.allocator = allocator;
+    actions.put("describe", new Action(
+        "{\"dataset\": NAME} (or the bare name) -> JSON: schema, rows, batches, bytes, format, compression,"
+            + " modification time, parts", this::describe));
+    actions.put("delete", new Action(
+        "{\"dataset\": NAME} (or the bare name) -> {\"deleted\": NAME}; streams already reading it finish normally",
+        this::delete));
+    actions.put("rename", new Action(
+        "{\"from\": NAME, \"to\": NAME, \"overwrite\": false} -> {\"renamed\": FROM, \"to\": TO}", this::rename));
+    actions.put("refresh", new Action(
+        "{} -> {\"datasets\": N}: forget cached indexes and rescan the data directory", body -> refresh()));
+    actions.put("stats", new Action(
+        "{} -> JSON: mapped files, bytes queued for sending, open streams, Arrow allocator bytes (current and"
+            + " peak), JVM heap", body -> stats()));
   }
 
   List<Flight.ActionType> types() {
-    return List.of(Flight.ActionType.newBuilder()
-        .setType(STATS)
-        .setDescription("Server statistics as JSON: mapped files, bytes queued for sending, open streams,"
-            + " Arrow allocator bytes (current and peak), JVM heap")
-        .build());
+    List<Flight.ActionType> types = new ArrayList<>();
+    actions.forEach((type, action) ->
+        types.add(Flight.ActionType.newBuilder().setType(type).setDescription(action.description()).build()));
+    return types;
+  }
+
+  Set<String> names() {
+    return actions.keySet();
   }
 
   byte[] run(String type, byte[] body) throws Exception {
-    if (!STATS.equals(type)) {
-      throw new IllegalArgumentException(type);
+    return JSON.writeValueAsBytes(actions.get(type).handler().run(body));
+  }
+
+  // ---- bodies ----
+
+  private static ObjectNode object(byte[] body, String action, Set<String> keys) {
+    String text = new String(body, StandardCharsets.UTF_8).strip();
+    if (text.isEmpty()) {
+      text = "{}";
     }
-    return JSON.writeValueAsBytes(stats());
+    JsonNode node;
+    try {
+      node = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ProtocolException("body of action '" + action + "' is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    if (!(node instanceof ObjectNode object)) {
+      throw new ProtocolException("body of action '" + action + "' must be a JSON object");
+    }
+    for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!keys.contains(key)) {
+        throw new ProtocolException("unknown key \"" + key + "\" in action '" + action + "'; allowed: " + keys);
+      }
+    }
+    return object;
+  }
+
+  /** A body naming one dataset: {@code {"dataset": "x"}} or just {@code x}. */
+  private static DatasetName dataset(byte[] body, String action) {
+    String text = new String(body, StandardCharsets.UTF_8).strip();
+    if (!text.startsWith("{")) {
+      if (text.isEmpty()) {
+        throw new ProtocolException("action '" + action + "' needs a dataset: {\"dataset\": \"sales\"} or the bare name");
+      }
+      return DatasetName.parse(text);
+    }
+    return name(object(body, action, Set.of("dataset")), "dataset", action);
+  }
+
+  private static DatasetName name(ObjectNode body, String key, String action) {
+    JsonNode node = body.get(key);
+    if (node == null || !node.isTextual()) {
+      throw new ProtocolException("action '" + action + "' needs \"" + key + "\": a dataset name");
+    }
+    return DatasetName.parse(node.textValue());
+  }
+
+  // ---- actions ----
+
+  private Object describe(byte[] body) throws Exception {
+    DatasetName name = dataset(body, "describe");
+    try (OpenDataset dataset = catalog.open(name)) {
+      IpcIndex index = dataset.index();
+      ObjectNode out = JSON.createObjectNode();
+      out.put("dataset", name.toString());
+      out.put("path", catalog.root().path().relativize(dataset.path()).toString());
+      out.put("format", dataset.partCount() > 1 ? "parts" : index.format().name().toLowerCase(Locale.ROOT));
+      out.put("parts", dataset.partCount());
+      out.put("rows", index.totalRows());
+      out.put("batches", index.batchCount());
+      long bytes = 0;
+      for (int p = 0; p < dataset.partCount(); p++) {
+        bytes += dataset.file(p).size();
+      }
+      out.put("bytes", bytes);
+      out.put("compression", String.join(",", index.compressionCodecs()));
+      out.put("modified", Files.getLastModifiedTime(dataset.path()).toInstant().toString());
+      ArrayNode schema = out.putArray("schema");
+      List<String> names = index.schema().fieldNames();
+      List<Field> fields = arrowFields(index);
+      for (int i = 0; i < names.size(); i++) {
+        ObjectNode column = schema.addObject().put("name", names.get(i));
+        if (fields != null) {
+          Field field = fields.get(i);
+          column.put("type", field.getType().toString()).put("nullable", field.isNullable());
+          if (field.getDictionary() != null) {
+            column.put("dictionary_encoded", true);
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  /** arrow-java's view of the fields, for type names; null for types it cannot decode. */
+  private static List<Field> arrowFields(IpcIndex index) {
+    try {
+      return index.schema().toArrow().getFields();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private Object delete(byte[] body) throws Exception {
+    DatasetName name = dataset(body, "delete");
+    store.delete(name);
+    return JSON.createObjectNode().put("deleted", name.toString());
+  }
+
+  private Object rename(byte[] body) throws Exception {
+    ObjectNode request = object(body, "rename", Set.of("from", "to", "overwrite"));
+    DatasetName from = name(request, "from", "rename");
+    DatasetName to = name(request, "to", "rename");
+    JsonNode overwrite = request.get("overwrite");
+    if (overwrite != null && !overwrite.isBoolean()) {
+      throw new ProtocolException("\"overwrite\" must be true or false");
+    }
+    Path target = store.rename(from, to, overwrite != null && overwrite.booleanValue());
+    return JSON.createObjectNode().put("renamed", from.toString()).put("to", to.toString())
+        .put("path", catalog.root().path().relativize(target).toString());
+  }
+
+  private Object refresh() throws Exception {
+    catalog.invalidate();
+    return JSON.createObjectNode().put("datasets", catalog.names().size());
   }
 
   ObjectNode stats() {

@@ -2,6 +2,7 @@ package dev.quiver.server.ipc;
 
 import org.apache.arrow.flatbuf.Field;
 import org.apache.arrow.flatbuf.MetadataVersion;
+import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.flatbuf.Type;
 import org.apache.arrow.flatbuf.Union;
 import org.apache.arrow.flatbuf.UnionMode;
@@ -33,6 +34,50 @@ public record ColumnLayout(int nodeStart, int nodes, int fixedBuffers, int varia
       variadic += counts[2];
     }
     return layouts;
+  }
+
+  /**
+   * Where each column's buffers start in {@code batch} (one entry more than columns: the last is
+   * the total), counting this batch's variadic buffers for view fields.
+   *
+   * @throws IpcFormatException if the batch's nodes, buffers or variadic counts do not fit the layouts
+   */
+  static int[] bufferStarts(ColumnLayout[] layouts, RecordBatch batch, String where) throws IpcFormatException {
+    int[] starts = new int[layouts.length + 1];
+    int nodes = 0;
+    int variadics = 0;
+    int variadicCounts = batch.variadicBufferCountsLength();
+    for (int c = 0; c < layouts.length; c++) {
+      ColumnLayout layout = layouts[c];
+      long buffers = layout.fixedBuffers();
+      for (int v = layout.variadicStart(); v < layout.variadicStart() + layout.variadics(); v++) {
+        buffers += v < variadicCounts ? batch.variadicBufferCounts(v) : 0;
+      }
+      if (starts[c] + buffers > batch.buffersLength()) {
+        throw mismatch(where, batch, layouts);
+      }
+      starts[c + 1] = starts[c] + (int) buffers;
+      nodes += layout.nodes();
+      variadics += layout.variadics();
+    }
+    if (batch.nodesLength() != nodes || batch.buffersLength() != starts[layouts.length]
+        || (variadicCounts != variadics && variadicCounts != 0)) {
+      throw mismatch(where, batch, layouts);
+    }
+    return starts;
+  }
+
+  private static IpcFormatException mismatch(String where, RecordBatch batch, ColumnLayout[] layouts) {
+    int nodes = 0;
+    int fixed = 0;
+    for (ColumnLayout layout : layouts) {
+      nodes += layout.nodes();
+      fixed += layout.fixedBuffers();
+    }
+    return new IpcFormatException(
+        where + ": the batch has " + batch.nodesLength() + " field nodes and " + batch.buffersLength()
+            + " buffers, but its schema implies " + nodes + " nodes and " + fixed + " buffers plus "
+            + batch.variadicBufferCountsLength() + " variadic counts");
   }
 
   private static void count(Field field, short version, int[] counts, int depth) throws IpcFormatException {

@@ -46,6 +46,36 @@ public final class IpcIndex {
     this.totalBytes = bytes;
   }
 
+  /**
+   * The index of a dataset stored as several files read in order (an appended dataset): their
+   * messages one after the other, each tagged with its part. Every part must have the same schema;
+   * each part's dictionaries replace the previous part's, which stream readers handle.
+   *
+   * @throws IpcFormatException naming the first part whose schema differs from the first's
+   */
+  public static IpcIndex concat(List<IpcIndex> parts) throws IpcFormatException {
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    if (parts.isEmpty()) {
+      throw new IpcFormatException("a multi-part dataset needs at least one part");
+    }
+    IpcSchema schema = parts.get(0).schema();
+    List<IpcMessage> messages = new ArrayList<>();
+    boolean compressed = false;
+    for (int p = 0; p < parts.size(); p++) {
+      IpcIndex part = parts.get(p);
+      if (!part.schema().sameFieldsAs(schema)) {
+        throw new IpcFormatException("part " + p + " has a different schema from part 0");
+      }
+      for (IpcMessage m : part.messages()) {
+        messages.add(m.inPart(p));
+      }
+      compressed |= part.compressed();
+    }
+    return new IpcIndex(IpcFormat.FILE, schema, messages, compressed);
+  }
+
   public IpcFormat format() {
     return format;
   }
@@ -79,6 +109,28 @@ public final class IpcIndex {
   /** Whether any batch body is LZ4/ZSTD-compressed (then it is sent compressed, as stored). */
   public boolean compressed() {
     return compressed;
+  }
+
+  /** The compression codecs record batches use ({@code lz4_frame}, {@code zstd}); {@code none} if none. */
+  public java.util.SortedSet<String> compressionCodecs() {
+    java.util.SortedSet<String> codecs = new java.util.TreeSet<>();
+    for (IpcMessage m : messages) {
+      if (!m.isRecordBatch()) {
+        continue;
+      }
+      try {
+        org.apache.arrow.flatbuf.RecordBatch batch = MessageReader.recordBatch(
+            MessageReader.parse(m.header(), "batch"), m.header().length, "batch");
+        codecs.add(batch.compression() == null ? "none"
+            : org.apache.arrow.flatbuf.CompressionType.name(batch.compression().codec()).toLowerCase(java.util.Locale.ROOT));
+      } catch (IpcFormatException e) {
+        codecs.add("unknown");
+      }
+    }
+    if (codecs.isEmpty()) {
+      codecs.add("none");
+    }
+    return codecs;
   }
 
   public List<IpcMessage> messages() {

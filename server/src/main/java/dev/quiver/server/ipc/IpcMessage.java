@@ -11,19 +11,26 @@ package dev.quiver.server.ipc;
  * @param rows         rows of a record batch, or of a dictionary batch's values
  * @param dictionaryId the dictionary id of a dictionary batch; -1 for a record batch
  * @param delta        whether a dictionary batch appends to (rather than replaces) its dictionary
+ * @param part         which file of a multi-part dataset holds the body (0 for single files)
  */
 public record IpcMessage(
-    Kind kind, byte[] header, long bodyOffset, long bodyLength, long rows, long dictionaryId, boolean delta) {
+    Kind kind, byte[] header, long bodyOffset, long bodyLength, long rows, long dictionaryId, boolean delta,
+    int part) {
 
   public enum Kind { RECORD_BATCH, DICTIONARY_BATCH }
 
   static IpcMessage recordBatch(byte[] header, long bodyOffset, long bodyLength, long rows) {
-    return new IpcMessage(Kind.RECORD_BATCH, header, bodyOffset, bodyLength, rows, -1, false);
+    return new IpcMessage(Kind.RECORD_BATCH, header, bodyOffset, bodyLength, rows, -1, false, 0);
   }
 
   static IpcMessage dictionaryBatch(
       byte[] header, long bodyOffset, long bodyLength, long rows, long id, boolean delta) {
-    return new IpcMessage(Kind.DICTIONARY_BATCH, header, bodyOffset, bodyLength, rows, id, delta);
+    return new IpcMessage(Kind.DICTIONARY_BATCH, header, bodyOffset, bodyLength, rows, id, delta, 0);
+  }
+
+  /** This message as the {@code part}-th file of a multi-part dataset holds it. */
+  IpcMessage inPart(int part) {
+    return new IpcMessage(kind, header, bodyOffset, bodyLength, rows, dictionaryId, delta, part);
   }
 
   public boolean isRecordBatch() {

@@ -132,6 +132,47 @@ public final class IpcSchema {
     return ids;
   }
 
+  /**
+   * Whether {@code other} describes the same fields (names, types, nullability, dictionaries,
+   * children, field metadata) in the same order. Schema-level metadata and the metadata version
+   * of the message are not compared.
+   */
+  public boolean sameFieldsAs(IpcSchema other) {
+    return java.util.Arrays.equals(fieldsOnly(this), fieldsOnly(other));
+  }
+
+  /** The first difference between this schema's fields and {@code other}'s, for error messages. */
+  public String describeDifference(IpcSchema other) {
+    List<String> mine = fieldNames();
+    List<String> theirs = other.fieldNames();
+    if (!mine.equals(theirs)) {
+      return "columns are " + theirs + ", expected " + mine;
+    }
+    for (int i = 0; i < mine.size(); i++) {
+      if (!java.util.Arrays.equals(fieldBytes(this, i), fieldBytes(other, i))) {
+        return "column '" + mine.get(i) + "' has a different type, nullability, dictionary or metadata";
+      }
+    }
+    return "schemas differ";
+  }
+
+  /** The fields re-serialized canonically (a fresh copy), so equal fields give equal bytes. */
+  private static byte[] fieldsOnly(IpcSchema schema) {
+    FlatBufferBuilder b = new FlatBufferBuilder(1024);
+    int[] fields = new int[schema.schema.fieldsLength()];
+    for (int i = 0; i < fields.length; i++) {
+      fields[i] = copyField(b, schema.schema.fields(i));
+    }
+    b.finish(b.createVectorOfTables(fields));
+    return b.sizedByteArray();
+  }
+
+  private static byte[] fieldBytes(IpcSchema schema, int index) {
+    FlatBufferBuilder b = new FlatBufferBuilder(256);
+    b.finish(copyField(b, schema.schema.fields(index)));
+    return b.sizedByteArray();
+  }
+
   /** arrow-java's view of this schema (tests and tools; fails for types arrow-java cannot decode). */
   public org.apache.arrow.vector.types.pojo.Schema toArrow() {
     return MessageSerializer.deserializeSchema(
@@ -206,6 +247,26 @@ public final class IpcSchema {
 
   private static byte[] message(Schema source, int[] columns, short version) {
     FlatBufferBuilder b = new FlatBufferBuilder(1024);
+    int schema = schemaTable(b, source, columns);
+    Message.startMessage(b);
+    Message.addVersion(b, version);
+    Message.addHeaderType(b, MessageHeader.Schema);
+    Message.addHeader(b, schema);
+    Message.addBodyLength(b, 0);
+    Message.finishMessageBuffer(b, Message.endMessage(b));
+    return b.sizedByteArray();
+  }
+
+  /** Writes this schema as a Schema table into {@code b} (for a file footer) and returns its offset. */
+  public int writeTo(FlatBufferBuilder b) {
+    int[] all = new int[schema.fieldsLength()];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = i;
+    }
+    return schemaTable(b, schema, all);
+  }
+
+  private static int schemaTable(FlatBufferBuilder b, Schema source, int[] columns) {
     int[] fields = new int[columns.length];
     for (int i = 0; i < columns.length; i++) {
       fields[i] = copyField(b, source.fields(columns[i]));
@@ -226,14 +287,7 @@ public final class IpcSchema {
     if (features != 0) {
       Schema.addFeatures(b, features);
     }
-    int schema = Schema.endSchema(b);
-    Message.startMessage(b);
-    Message.addVersion(b, version);
-    Message.addHeaderType(b, MessageHeader.Schema);
-    Message.addHeader(b, schema);
-    Message.addBodyLength(b, 0);
-    Message.finishMessageBuffer(b, Message.endMessage(b));
-    return b.sizedByteArray();
+    return Schema.endSchema(b);
   }
 
   /** Indexed access to a table's custom metadata, e.g. {@code field::customMetadata}. */

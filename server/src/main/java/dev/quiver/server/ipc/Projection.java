@@ -101,29 +101,8 @@ public final class Projection {
   private ProjectedBatch project(IpcMessage batch, Message message, RecordBatch rb, String where)
       throws IpcFormatException {
     ColumnLayout[] layouts = index.schema().layouts(message.version());
-    // Where each column's buffers start: fixed buffers plus this batch's variadic buffers of its
-    // view fields, accumulated in schema order.
-    int[] bufferStarts = new int[layouts.length + 1];
-    int totalNodes = 0;
-    int totalVariadics = 0;
-    for (int c = 0; c < layouts.length; c++) {
-      ColumnLayout layout = layouts[c];
-      long buffers = layout.fixedBuffers();
-      for (int v = layout.variadicStart(); v < layout.variadicStart() + layout.variadics(); v++) {
-        buffers += v < rb.variadicBufferCountsLength() ? rb.variadicBufferCounts(v) : 0;
-      }
-      if (bufferStarts[c] + buffers > rb.buffersLength()) {
-        throw layoutMismatch(where, rb, layouts);
-      }
-      bufferStarts[c + 1] = bufferStarts[c] + (int) buffers;
-      totalNodes += layout.nodes();
-      totalVariadics += layout.variadics();
-    }
+    int[] bufferStarts = ColumnLayout.bufferStarts(layouts, rb, where);
     int variadicCounts = rb.variadicBufferCountsLength();
-    if (rb.nodesLength() != totalNodes || rb.buffersLength() != bufferStarts[layouts.length]
-        || (variadicCounts != totalVariadics && variadicCounts != 0)) {
-      throw layoutMismatch(where, rb, layouts);
-    }
 
     List<long[]> nodes = new ArrayList<>();
     List<long[]> buffers = new ArrayList<>();
@@ -174,26 +153,19 @@ public final class Projection {
     if (bodyLength > cursor) {
       pieces.add(BodyPiece.zeros(bodyLength - cursor));
     }
-    byte[] header = header(message, rb, nodes, buffers, variadics, bodyLength);
+    BodyCompression compression = rb.compression();
+    byte[] header = header(message, rb, nodes, buffers, variadics, bodyLength,
+        compression == null ? -1 : compression.codec());
     return new ProjectedBatch(header, List.copyOf(pieces), bodyLength);
   }
 
-  private static IpcFormatException layoutMismatch(String where, RecordBatch rb, ColumnLayout[] layouts) {
-    int nodes = 0;
-    int fixed = 0;
-    for (ColumnLayout layout : layouts) {
-      nodes += layout.nodes();
-      fixed += layout.fixedBuffers();
-    }
-    return new IpcFormatException(
-        where + ": the batch has " + rb.nodesLength() + " field nodes and " + rb.buffersLength()
-            + " buffers, but its schema implies " + nodes + " nodes and " + fixed + " buffers plus "
-            + rb.variadicBufferCountsLength() + " variadic counts");
-  }
-
-  private static byte[] header(
+  /**
+   * A RecordBatch message like {@code original} but with the given nodes, buffers, variadic
+   * counts and body length, compressed with {@code codec} (a {@code CompressionType}) or not (-1).
+   */
+  static byte[] header(
       Message original, RecordBatch rb, List<long[]> nodes, List<long[]> buffers, List<Long> variadics,
-      long bodyLength) {
+      long bodyLength, int codec) {
     FlatBufferBuilder b = new FlatBufferBuilder(128 + 16 * (nodes.size() + buffers.size()));
     RecordBatch.startNodesVector(b, nodes.size());
     for (int i = nodes.size() - 1; i >= 0; i--) {
@@ -208,10 +180,9 @@ public final class Projection {
     int variadicVector = variadics.isEmpty()
         ? 0
         : RecordBatch.createVariadicBufferCountsVector(b, variadics.stream().mapToLong(Long::longValue).toArray());
-    BodyCompression compression = rb.compression();
-    int compressionOffset = compression == null
+    int compressionOffset = codec < 0
         ? 0
-        : BodyCompression.createBodyCompression(b, compression.codec(), compression.method());
+        : BodyCompression.createBodyCompression(b, (byte) codec, org.apache.arrow.flatbuf.BodyCompressionMethod.BUFFER);
     RecordBatch.startRecordBatch(b);
     RecordBatch.addLength(b, rb.length());
     RecordBatch.addNodes(b, nodesVector);

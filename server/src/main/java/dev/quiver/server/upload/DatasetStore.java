@@ -1,0 +1,304 @@
+package dev.quiver.server.upload;
+
+import dev.quiver.protocol.DatasetName;
+import dev.quiver.protocol.ProtocolException;
+import dev.quiver.protocol.UploadRequest;
+import dev.quiver.server.catalog.Catalog;
+import dev.quiver.server.catalog.DataRoot;
+import dev.quiver.server.catalog.DatasetExistsException;
+import dev.quiver.server.catalog.DatasetNotFoundException;
+import dev.quiver.server.catalog.DatasetUnreadableException;
+import dev.quiver.server.catalog.OpenDataset;
+import dev.quiver.server.ipc.IpcSchema;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every change to the data root goes through here: publishing an upload (create, overwrite,
+ * append), deleting and renaming datasets. Each change is made visible by one atomic rename, so a
+ * reader or a listing sees the old state or the new one, never a mix; files already published are
+ * never written again (a mapped file must not change under a reader). Changes to one dataset name
+ * are serialized by a per-name lock; what lives on disk is the only state.
+ *
+ * <p>Layout: a dataset is a single IPC file {@code <name>.arrow} (what create and overwrite write),
+ * or, once appended to, a directory {@code <name>.parts/} of part files read in name order. The
+ * first append turns the single file into part 0 by a hard link (no copy); every later append adds
+ * one part file.
+ */
+public final class DatasetStore {
+  private static final Logger log = LoggerFactory.getLogger(DatasetStore.class);
+
+  private final DataRoot root;
+  private final Catalog catalog;
+  private final UploadStaging staging;
+  private final ConcurrentHashMap<DatasetName, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+  public DatasetStore(DataRoot root, Catalog catalog, UploadStaging staging) {
+    this.root = root;
+    this.catalog = catalog;
+    this.staging = staging;
+  }
+
+  public UploadStaging staging() {
+    return staging;
+  }
+
+  /** What a publish produced. */
+  public record Published(DatasetName dataset, Path path, int parts) {}
+
+  /**
+   * Fails fast, before any data is received, if {@code request} cannot succeed with this schema:
+   * create of an existing dataset, append with a different schema. {@link #publish} checks again.
+   */
+  public void checkCanStart(UploadRequest request, IpcSchema schema)
+      throws DatasetExistsException, DatasetUnreadableException {
+    switch (request.mode()) {
+      case CREATE -> {
+        if (root.locate(request.dataset()).isPresent()) {
+          throw new DatasetExistsException(request.dataset(), "use mode \"overwrite\" or \"append\"");
+        }
+      }
+      case APPEND -> checkSameSchema(request.dataset(), schema);
+      case OVERWRITE -> { }
+    }
+  }
+
+  private void checkSameSchema(DatasetName name, IpcSchema schema) throws DatasetUnreadableException {
+    try (OpenDataset existing = catalog.open(name)) {
+      IpcSchema current = existing.index().schema();
+      if (!current.sameFieldsAs(schema)) {
+        throw new ProtocolException("cannot append to dataset '" + name + "': the schema differs ("
+            + current.describeDifference(schema) + ")");
+      }
+    } catch (DatasetNotFoundException e) {
+      // appending to a dataset that does not exist yet creates it
+    }
+  }
+
+  /**
+   * Makes the complete, fsynced IPC file {@code upload} the new version of the dataset (or its new
+   * last part). On failure the upload file is deleted.
+   */
+  public Published publish(UploadRequest request, Path upload, IpcSchema schema)
+      throws IOException, DatasetExistsException, DatasetUnreadableException {
+    DatasetName name = request.dataset();
+    ReentrantLock lock = lockFor(name);
+    lock.lock();
+    try {
+      Optional<Path> existing = root.locate(name);
+      return switch (request.mode()) {
+        case CREATE -> {
+          if (existing.isPresent()) {
+            throw new DatasetExistsException(name, "another upload created it first; use mode \"overwrite\" or \"append\"");
+          }
+          yield replace(name, upload);
+        }
+        case OVERWRITE -> replace(name, upload);
+        case APPEND -> {
+          checkSameSchema(name, schema);
+          yield existing.isEmpty() ? replace(name, upload) : append(name, existing.get(), upload);
+        }
+      };
+    } finally {
+      lock.unlock();
+      Files.deleteIfExists(upload);
+    }
+  }
+
+  /** {@code <name>.arrow} becomes {@code upload}; every other form of the dataset goes away. */
+  private Published replace(DatasetName name, Path upload) throws IOException {
+    Path target = fileFor(name);
+    Files.createDirectories(target.getParent());
+    Files.move(upload, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    UploadStaging.syncDirectory(target.getParent());
+    // A parts directory (or a file with another extension) of the same name would shadow or
+    // resurface behind the new file; retire them. Removing the parts directory is the moment the
+    // new file becomes visible if one existed, and it is a single rename.
+    removeForms(name, target);
+    return new Published(name, target, 1);
+  }
+
+  /** Adds {@code upload} as the next part of the dataset stored at {@code current}. */
+  private Published append(DatasetName name, Path current, Path upload) throws IOException {
+    if (root.isPartsDirectory(current)) {
+      List<Path> parts = root.parts(current);
+      Path next = current.resolve(partName(parts.size(), ".arrow"));
+      if (Files.exists(next)) {
+        next = current.resolve(partName(nextFreeIndex(parts), ".arrow"));
+      }
+      Files.move(upload, next, StandardCopyOption.ATOMIC_MOVE);
+      UploadStaging.syncDirectory(current);
+      return new Published(name, current, parts.size() + 1);
+    }
+    // A single file becomes part 0 of a new parts directory, built aside and renamed into place.
+    Path building = staging.newPath(DataRoot.PARTS_SUFFIX);
+    Files.createDirectory(building);
+    try {
+      Path first = building.resolve(partName(0, extensionOf(current)));
+      try {
+        Files.createLink(first, current);
+      } catch (UnsupportedOperationException | IOException e) {
+        Files.copy(current, first);
+        try (var channel = java.nio.channels.FileChannel.open(first, java.nio.file.StandardOpenOption.WRITE)) {
+          channel.force(true);
+        }
+      }
+      Files.move(upload, building.resolve(partName(1, ".arrow")), StandardCopyOption.ATOMIC_MOVE);
+      UploadStaging.syncDirectory(building);
+      Path target = partsFor(name);
+      Files.move(building, target, StandardCopyOption.ATOMIC_MOVE);
+      UploadStaging.syncDirectory(target.getParent());
+      // The parts directory now shadows the single file; remove it (readers keep their mapping).
+      Files.deleteIfExists(current);
+      UploadStaging.syncDirectory(target.getParent());
+      return new Published(name, target, 2);
+    } catch (IOException | RuntimeException e) {
+      UploadStaging.deleteTree(building);
+      throw e;
+    }
+  }
+
+  private static int nextFreeIndex(List<Path> parts) {
+    int highest = -1;
+    for (Path part : parts) {
+      String file = part.getFileName().toString();
+      String digits = file.substring(DataRoot.PART_PREFIX.length(), file.indexOf('.'));
+      try {
+        highest = Math.max(highest, Integer.parseInt(digits));
+      } catch (NumberFormatException e) {
+        // a part named by hand; order still follows names
+      }
+    }
+    return highest + 1;
+  }
+
+  /**
+   * Deletes dataset {@code name} in every form it has on disk.
+   *
+   * @throws DatasetNotFoundException if there is none
+   */
+  public void delete(DatasetName name) throws IOException, DatasetNotFoundException {
+    ReentrantLock lock = lockFor(name);
+    lock.lock();
+    try {
+      if (root.locate(name).isEmpty()) {
+        throw new DatasetNotFoundException(name);
+      }
+      removeForms(name, null);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Moves dataset {@code from} to the name {@code to}.
+   *
+   * @throws DatasetNotFoundException if {@code from} does not exist
+   * @throws DatasetExistsException   if {@code to} exists and {@code overwrite} is false
+   */
+  public Path rename(DatasetName from, DatasetName to, boolean overwrite)
+      throws IOException, DatasetNotFoundException, DatasetExistsException {
+    if (from.equals(to)) {
+      throw new ProtocolException("cannot rename dataset '" + from + "' to itself");
+    }
+    // Lock both names in a fixed order so two opposite renames cannot deadlock.
+    ReentrantLock first = lockFor(from.compareTo(to) < 0 ? from : to);
+    ReentrantLock second = lockFor(from.compareTo(to) < 0 ? to : from);
+    first.lock();
+    second.lock();
+    try {
+      Path source = root.locate(from).orElseThrow(() -> new DatasetNotFoundException(from));
+      if (root.locate(to).isPresent() && !overwrite) {
+        throw new DatasetExistsException(to, "pass \"overwrite\": true to replace it");
+      }
+      Path target = root.isPartsDirectory(source) ? partsFor(to) : fileFor(to).resolveSibling(
+          to.leaf() + extensionOf(source));
+      Files.createDirectories(target.getParent());
+      removeForms(to, null);
+      try {
+        Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException e) {
+        throw new DatasetExistsException(to, "it appeared while renaming");
+      }
+      UploadStaging.syncDirectory(target.getParent());
+      UploadStaging.syncDirectory(source.getParent());
+      return target;
+    } finally {
+      second.unlock();
+      first.unlock();
+    }
+  }
+
+  /**
+   * Removes every on-disk form of {@code name} except {@code keep}: each goes by one rename into
+   * the staging area (so it vanishes from readers' view atomically) and is deleted from there.
+   */
+  private void removeForms(DatasetName name, Path keep) throws IOException {
+    List<Path> gone = new ArrayList<>();
+    for (Path candidate : root.candidates(name)) {
+      if (candidate.equals(keep) || !root.holdsDataset(candidate)) {
+        continue;
+      }
+      Path retired = staging.newPath(".retired");
+      Files.move(candidate, retired, StandardCopyOption.ATOMIC_MOVE);
+      gone.add(retired);
+      UploadStaging.syncDirectory(candidate.getParent());
+    }
+    for (Path retired : gone) {
+      UploadStaging.deleteTree(retired);
+    }
+  }
+
+  private ReentrantLock lockFor(DatasetName name) {
+    return locks.computeIfAbsent(name, n -> new ReentrantLock());
+  }
+
+  private Path fileFor(DatasetName name) {
+    return directoryOf(name).resolve(name.leaf() + ".arrow");
+  }
+
+  private Path partsFor(DatasetName name) {
+    return directoryOf(name).resolve(name.leaf() + DataRoot.PARTS_SUFFIX);
+  }
+
+  private Path directoryOf(DatasetName name) {
+    Path dir = root.path();
+    List<String> segments = name.segments();
+    for (int i = 0; i < segments.size() - 1; i++) {
+      dir = dir.resolve(segments.get(i));
+    }
+    if (!dir.normalize().startsWith(root.path())) {
+      throw new ProtocolException("dataset name '" + name + "' leaves the data root");
+    }
+    return dir;
+  }
+
+  private static String partName(int index, String extension) {
+    return String.format("%s%06d%s", DataRoot.PART_PREFIX, index, extension);
+  }
+
+  private static String extensionOf(Path file) {
+    String name = file.getFileName().toString();
+    for (String extension : DataRoot.EXTENSIONS) {
+      if (name.endsWith(extension)) {
+        return extension;
+      }
+    }
+    return ".arrow";
+  }
+
+  static void logPublished(Published published) {
+    log.info("dataset '{}' published at {} ({} part{})", published.dataset(), published.path(),
+        published.parts(), published.parts() == 1 ? "" : "s");
+  }
+}

@@ -1,0 +1,228 @@
+package dev.quiver.server.upload;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import dev.quiver.protocol.DatasetName;
+import dev.quiver.protocol.ProtocolException;
+import dev.quiver.protocol.UploadRequest;
+import dev.quiver.server.ipc.BatchCompressor;
+import dev.quiver.server.ipc.IpcFileWriter;
+import dev.quiver.server.ipc.IpcFormatException;
+import dev.quiver.server.ipc.IpcMessage;
+import dev.quiver.server.ipc.IpcSchema;
+import dev.quiver.server.ipc.MessageValidator;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Locale;
+import org.apache.arrow.flight.impl.Flight;
+import org.apache.arrow.memory.BufferAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One DoPut, from its first message to the published dataset. Messages are checked and appended
+ * to a temporary IPC file as they arrive, header and body bytes as received (no vectors are
+ * built); on a clean end of stream the file gets its footer, is fsynced and handed to
+ * {@link DatasetStore#publish}. Any failure (a bad message, a limit, the client going away)
+ * deletes the temporary file: nothing of a failed upload is ever visible.
+ *
+ * <p>Acknowledgements ({@code PutResult.app_metadata}, JSON): one per stored batch,
+ * {@code {"batches": n, "rows": r}}, and a final one when the dataset is durable:
+ * {@code {"dataset": ..., "mode": ..., "batches": n, "rows": r, "bytes": b, "parts": p, "durable": true}}.
+ */
+public final class UploadSession {
+  private static final Logger log = LoggerFactory.getLogger(UploadSession.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Where results and the final status go. */
+  public interface Replies {
+    void ack(byte[] appMetadata);
+
+    void done();
+  }
+
+  private final DatasetStore store;
+  private final UploadLimits limits;
+  private final BufferAllocator allocator;
+  private final Replies replies;
+
+  private UploadRequest request;
+  private IpcSchema schema;
+  private Path temporary;
+  private FileChannel channel;
+  private IpcFileWriter writer;
+  private BatchCompressor compressor;
+  private long received;
+  private long rows;
+  private int batches;
+  private boolean finished;
+
+  public UploadSession(DatasetStore store, UploadLimits limits, BufferAllocator allocator, Replies replies) {
+    this.store = store;
+    this.limits = limits;
+    this.allocator = allocator;
+    this.replies = replies;
+  }
+
+  /** The dataset being uploaded, once the first message named it. */
+  public DatasetName dataset() {
+    return request == null ? null : request.dataset();
+  }
+
+  /** Takes one incoming message. Throws (after cleaning up) if the upload must stop. */
+  public void accept(Flight.FlightData data) throws Exception {
+    if (finished) {
+      return;
+    }
+    try {
+      if (request == null) {
+        start(data);
+      }
+      ByteString header = data.getDataHeader();
+      ByteString body = data.getDataBody();
+      if (header.isEmpty()) {
+        if (!body.isEmpty()) {
+          throw new ProtocolException("a message with a body but no IPC header");
+        }
+        return; // a metadata-only message: nothing to store
+      }
+      received += header.size() + body.size();
+      if (received > limits.maxUploadBytes()) {
+        throw new UploadRejectedException("upload of dataset '" + request.dataset() + "' exceeds the server's limit of "
+            + limits.maxUploadBytes() + " bytes");
+      }
+      if (schema == null) {
+        openFile(header.toByteArray());
+      } else {
+        store(header.toByteArray(), body);
+      }
+    } catch (Exception | Error e) {
+      abort();
+      throw e;
+    }
+  }
+
+  private void start(Flight.FlightData data) throws UploadRejectedException, IOException {
+    if (!data.hasFlightDescriptor()) {
+      throw new ProtocolException("the first message of a DoPut must carry a descriptor naming the dataset");
+    }
+    Flight.FlightDescriptor descriptor = data.getFlightDescriptor();
+    request = switch (descriptor.getType()) {
+      case PATH -> UploadRequest.create(DatasetName.of(descriptor.getPathList()));
+      case CMD -> UploadRequest.parseCommand(descriptor.getCmd().toByteArray());
+      default -> throw new ProtocolException("DoPut needs a path descriptor or a command descriptor with upload options");
+    };
+    checkFreeSpace();
+  }
+
+  private void checkFreeSpace() throws UploadRejectedException, IOException {
+    long free = Files.getFileStore(store.staging().directory()).getUsableSpace();
+    if (free < limits.minFreeDiskBytes()) {
+      throw new UploadRejectedException("not storing dataset '" + request.dataset() + "': the data root has "
+          + free + " bytes free, below the configured reserve of " + limits.minFreeDiskBytes());
+    }
+  }
+
+  private void openFile(byte[] header) throws Exception {
+    try {
+      schema = MessageValidator.schema(header);
+    } catch (IpcFormatException e) {
+      throw new ProtocolException("dataset '" + request.dataset() + "': invalid schema message: " + e.getMessage(), e);
+    }
+    store.checkCanStart(request, schema);
+    temporary = store.staging().newFile();
+    channel = FileChannel.open(temporary, StandardOpenOption.WRITE);
+    writer = new IpcFileWriter(channel, schema);
+    if (request.compression() != UploadRequest.Compression.NONE) {
+      compressor = new BatchCompressor(allocator, request.compression() == UploadRequest.Compression.ZSTD);
+    }
+  }
+
+  private void store(byte[] header, ByteString body) throws Exception {
+    String where = "message " + (batches + 1);
+    MessageValidator.Checked checked;
+    try {
+      checked = MessageValidator.check(schema, header, body.size(), where);
+    } catch (IpcFormatException e) {
+      throw new ProtocolException("dataset '" + request.dataset() + "': " + e.getMessage(), e);
+    }
+    if (checked.kind() == IpcMessage.Kind.DICTIONARY_BATCH) {
+      writer.writeDictionary(header, body.asReadOnlyByteBufferList(), body.size());
+      return;
+    }
+    if (compressor != null && !checked.compressed()) {
+      BatchCompressor.Compressed compressed = compressor.compress(header, body.asReadOnlyByteBuffer(), where);
+      writer.writeBatch(compressed.header(), compressed.body(), compressed.bodyLength());
+    } else {
+      writer.writeBatch(header, body.asReadOnlyByteBufferList(), body.size());
+    }
+    batches++;
+    rows += checked.rows();
+    if (batches % 64 == 0) {
+      checkFreeSpace();
+    }
+    ObjectNode ack = JSON.createObjectNode().put("batches", batches).put("rows", rows);
+    replies.ack(JSON.writeValueAsBytes(ack));
+  }
+
+  /** The client finished sending: complete, fsync and publish the dataset, then send the final ack. */
+  public void complete() throws Exception {
+    if (finished) {
+      return;
+    }
+    try {
+      if (request == null || schema == null) {
+        throw new ProtocolException("DoPut ended before a schema message arrived: nothing to store");
+      }
+      writer.finish();
+      long bytes = writer.position();
+      channel.force(true);
+      channel.close();
+      channel = null;
+      DatasetStore.Published published = store.publish(request, temporary, schema);
+      finished = true;
+      DatasetStore.logPublished(published);
+      ObjectNode ack = JSON.createObjectNode()
+          .put("dataset", request.dataset().toString())
+          .put("mode", request.mode().name().toLowerCase(Locale.ROOT))
+          .put("batches", batches)
+          .put("rows", rows)
+          .put("bytes", bytes)
+          .put("parts", published.parts())
+          .put("durable", true);
+      replies.ack(JSON.writeValueAsBytes(ack));
+      replies.done();
+    } catch (Exception | Error e) {
+      abort();
+      throw e;
+    }
+  }
+
+  /** Stops the upload and deletes what was written; safe to call more than once. */
+  public void abort() {
+    finished = true;
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        log.debug("closing an aborted upload's file", e);
+      }
+      channel = null;
+    }
+    if (temporary != null) {
+      try {
+        Files.deleteIfExists(temporary);
+      } catch (IOException e) {
+        log.warn("could not delete the temporary file {} of an aborted upload; it goes at the next start", temporary, e);
+      }
+      temporary = null;
+    }
+  }
+
+}
