@@ -62,6 +62,7 @@ public final class DatasetStore {
    */
   public void checkCanStart(UploadRequest request, IpcSchema schema)
       throws DatasetExistsException, DatasetUnreadableException {
+    directoryOf(request.dataset()); // refuses reserved names before any data is received
     switch (request.mode()) {
       case CREATE -> {
         if (root.locate(request.dataset()).isPresent()) {
@@ -272,6 +273,13 @@ public final class DatasetStore {
   }
 
   private Path directoryOf(DatasetName name) {
+    for (String segment : name.segments()) {
+      if (segment.startsWith(".")) {
+        // Hidden paths are never served (the upload staging area is one), so never written either.
+        throw new ProtocolException("dataset name '" + name + "' has a segment starting with '.'; such names are"
+            + " reserved (hidden files are never datasets)");
+      }
+    }
     Path dir = root.path();
     List<String> segments = name.segments();
     for (int i = 0; i < segments.size() - 1; i++) {
