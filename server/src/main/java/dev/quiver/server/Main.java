@@ -88,8 +88,13 @@ public final class Main implements Callable<Integer> {
     if (streamBuffer > Integer.MAX_VALUE) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--stream-buffer must be below 2 GiB");
     }
-    ServerConfig config = new ServerConfig(dataDir, host, port, endpointSize, (int) streamBuffer,
-        ServerConfig.DEFAULT_ALLOCATOR_LIMIT, new UploadLimits(maxUploadSize, minFreeDisk));
+    ServerConfig config;
+    try {
+      config = new ServerConfig(dataDir, host, port, endpointSize, (int) streamBuffer,
+          ServerConfig.DEFAULT_ALLOCATOR_LIMIT, new UploadLimits(maxUploadSize, minFreeDisk));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
     QuiverServer server = QuiverServer.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {

@@ -89,11 +89,12 @@ public final class Catalog implements AutoCloseable {
       for (Path part : partFiles) {
         parts.add(openFile(name, path, part));
       }
-      return new OpenDataset(name, path, parts);
     } catch (DatasetNotFoundException | DatasetUnreadableException | RuntimeException e) {
       parts.forEach(part -> part.file().release());
       throw e;
     }
+    // From here the OpenDataset owns the references (and gives them back if it cannot be built).
+    return new OpenDataset(name, path, parts);
   }
 
   /** One file of a dataset, with a reference to its mapping owned by the caller. */

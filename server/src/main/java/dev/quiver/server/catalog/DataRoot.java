@@ -115,8 +115,11 @@ public final class DataRoot {
    * Empty for hidden names.
    */
   public List<Path> candidates(DatasetName name) {
-    for (String segment : name.segments()) {
-      if (segment.startsWith(".")) {
+    List<String> all = name.segments();
+    for (int i = 0; i < all.size(); i++) {
+      String segment = all.get(i);
+      // Hidden paths are never datasets; nor is anything inside another dataset's parts directory.
+      if (segment.startsWith(".") || (i < all.size() - 1 && segment.endsWith(PARTS_SUFFIX))) {
         return List.of();
       }
     }

@@ -25,8 +25,8 @@ public final class ByteSizeConverter implements CommandLine.ITypeConverter<Long>
     }
     try {
       long number = Long.parseLong(text);
-      if (number <= 0) {
-        throw new CommandLine.TypeConversionException("'" + value + "' must be a positive size");
+      if (number < 0) {
+        throw new CommandLine.TypeConversionException("'" + value + "' must not be negative");
       }
       return Math.multiplyExact(number, multiplier);
     } catch (NumberFormatException | ArithmeticException e) {

@@ -62,7 +62,7 @@ final class ServerActions {
     actions.put("rename", new Action(
         "{\"from\": NAME, \"to\": NAME, \"overwrite\": false} -> {\"renamed\": FROM, \"to\": TO}", this::rename));
     actions.put("refresh", new Action(
-        "{} -> {\"datasets\": N}: forget cached indexes and rescan the data directory", body -> refresh()));
+        "{} -> {\"datasets\": N}: forget cached indexes and rescan the data directory", this::refresh));
     actions.put("stats", new Action(
         "{} -> JSON: mapped files, bytes queued for sending, open streams, Arrow allocator bytes (current and"
             + " peak), JVM heap", body -> stats()));
@@ -193,7 +193,8 @@ final class ServerActions {
         .put("path", catalog.root().path().relativize(target).toString());
   }
 
-  private Object refresh() throws Exception {
+  private Object refresh(byte[] body) throws Exception {
+    object(body, "refresh", Set.of());
     catalog.invalidate();
     return JSON.createObjectNode().put("datasets", catalog.names().size());
   }

@@ -73,6 +73,11 @@ public final class BatchCompressor {
   }
 
   private ByteBuffer compressOne(ByteBuffer body, long offset, long length) {
+    if (length == 0) {
+      // Empty buffers stay empty: readers take a zero-length buffer as is, while an LZ4 "frame" of
+      // nothing (just the length prefix) is rejected by some of them.
+      return ByteBuffer.allocate(0);
+    }
     ArrowBuf source = allocator.buffer(Math.max(length, 1));
     ByteBuffer slice = body.duplicate();
     slice.position((int) offset).limit((int) (offset + length));

@@ -119,7 +119,7 @@ public final class DatasetStore {
   /** {@code <name>.arrow} becomes {@code upload}; every other form of the dataset goes away. */
   private Published replace(DatasetName name, Path upload) throws IOException {
     Path target = fileFor(name);
-    Files.createDirectories(target.getParent());
+    createParents(name, target);
     Files.move(upload, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     UploadStaging.syncDirectory(target.getParent());
     // A parts directory (or a file with another extension) of the same name would shadow or
@@ -133,10 +133,8 @@ public final class DatasetStore {
   private Published append(DatasetName name, Path current, Path upload) throws IOException {
     if (root.isPartsDirectory(current)) {
       List<Path> parts = root.parts(current);
-      Path next = current.resolve(partName(parts.size(), ".arrow"));
-      if (Files.exists(next)) {
-        next = current.resolve(partName(nextFreeIndex(parts), ".arrow"));
-      }
+      // After the highest existing part, whatever gaps deletions by hand left.
+      Path next = current.resolve(partName(nextFreeIndex(parts), ".arrow"));
       Files.move(upload, next, StandardCopyOption.ATOMIC_MOVE);
       UploadStaging.syncDirectory(current);
       return new Published(name, current, parts.size() + 1);
@@ -224,7 +222,7 @@ public final class DatasetStore {
       }
       Path target = root.isPartsDirectory(source) ? partsFor(to) : fileFor(to).resolveSibling(
           to.leaf() + extensionOf(source));
-      Files.createDirectories(target.getParent());
+      createParents(to, target);
       removeForms(to, null);
       try {
         Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
@@ -233,6 +231,9 @@ public final class DatasetStore {
       }
       UploadStaging.syncDirectory(target.getParent());
       UploadStaging.syncDirectory(source.getParent());
+      // Shadowed leftovers of the old name (say a stale x.feather behind x.arrow) go too, so the
+      // old name is free afterwards, as after a delete.
+      removeForms(from, null);
       return target;
     } finally {
       second.unlock();
@@ -260,6 +261,16 @@ public final class DatasetStore {
     }
   }
 
+  /** Creates the directories a dataset's file goes in; a file in the way is the client's problem. */
+  private void createParents(DatasetName name, Path target) throws IOException {
+    try {
+      Files.createDirectories(target.getParent());
+    } catch (FileAlreadyExistsException e) {
+      throw new ProtocolException("cannot store dataset '" + name + "': '"
+          + root.path().relativize(Path.of(e.getFile())) + "' is a file, not a directory");
+    }
+  }
+
   private ReentrantLock lockFor(DatasetName name) {
     return locks.computeIfAbsent(name, n -> new ReentrantLock());
   }
@@ -278,6 +289,11 @@ public final class DatasetStore {
         // Hidden paths are never served (the upload staging area is one), so never written either.
         throw new ProtocolException("dataset name '" + name + "' has a segment starting with '.'; such names are"
             + " reserved (hidden files are never datasets)");
+      }
+      if (segment.endsWith(DataRoot.PARTS_SUFFIX)) {
+        // "<name>.parts" is how a multi-part dataset is stored; a name using it would reach inside one.
+        throw new ProtocolException("dataset name '" + name + "' has a segment ending in '" + DataRoot.PARTS_SUFFIX
+            + "'; such names are reserved for multi-part datasets");
       }
     }
     Path dir = root.path();

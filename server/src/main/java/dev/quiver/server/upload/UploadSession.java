@@ -62,6 +62,7 @@ public final class UploadSession {
   private long rows;
   private int batches;
   private boolean finished;
+  private final java.util.Set<Long> dictionariesSeen = new java.util.HashSet<>();
 
   public UploadSession(DatasetStore store, UploadLimits limits, BufferAllocator allocator, Replies replies) {
     this.store = store;
@@ -153,6 +154,13 @@ public final class UploadSession {
       throw new ProtocolException("dataset '" + request.dataset() + "': " + e.getMessage(), e);
     }
     if (checked.kind() == IpcMessage.Kind.DICTIONARY_BATCH) {
+      if (!dictionariesSeen.add(checked.dictionaryId()) && !checked.delta()) {
+        // The IPC file format holds one dictionary per id (plus deltas); storing a replacement
+        // would silently re-map earlier batches' indices to the new values.
+        throw new ProtocolException("dataset '" + request.dataset() + "': the stream replaces dictionary "
+            + checked.dictionaryId() + " after sending it, which an IPC file cannot store; send one dictionary per"
+            + " column (pyarrow: table.unify_dictionaries(); polars: rechunk()) or dictionary deltas");
+      }
       writer.writeDictionary(header, body.asReadOnlyByteBufferList(), body.size());
       return;
     }

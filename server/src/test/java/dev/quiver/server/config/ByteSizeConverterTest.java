@@ -20,7 +20,8 @@ class ByteSizeConverterTest {
   void rejectsNonsenseWithAHint() {
     assertThatThrownBy(() -> ByteSizeConverter.parse("lots")).isInstanceOf(CommandLine.TypeConversionException.class)
         .hasMessageContaining("KiB, MiB, GiB");
-    assertThatThrownBy(() -> ByteSizeConverter.parse("0")).hasMessageContaining("positive");
+    assertThat(ByteSizeConverter.parse("0")).isZero();
+    assertThatThrownBy(() -> ByteSizeConverter.parse("-5")).hasMessageContaining("negative");
     assertThatThrownBy(() -> ByteSizeConverter.parse("99999999999GiB")).hasMessageContaining("is not a size");
   }
 }

@@ -1,0 +1,724 @@
+package dev.quiver.server.flight;
+
+import static dev.quiver.server.flight.FlightReads.mixedRows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import dev.quiver.server.config.ServerConfig;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.testing.TestServer;
+import dev.quiver.server.testing.TestTables;
+import dev.quiver.server.upload.UploadLimits;
+import dev.quiver.server.upload.UploadStaging;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.arrow.flatbuf.Message;
+import org.apache.arrow.flight.Action;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.apache.arrow.flight.FlightStatusCode;
+import org.apache.arrow.flight.PutResult;
+import org.apache.arrow.flight.Result;
+import org.apache.arrow.flight.SyncPutListener;
+import org.apache.arrow.flight.impl.Flight;
+import org.apache.arrow.flight.impl.FlightServiceGrpc;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.Float8Vector;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.complex.impl.UnionListWriter;
+import org.apache.arrow.vector.dictionary.Dictionary;
+import org.apache.arrow.vector.dictionary.DictionaryProvider;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.DictionaryEncoding;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * DoPut against a real server: arrow-java's {@code FlightClient.startPut} for what a well-behaved
+ * client sends (acknowledgements, layout on disk, DoGet equal to the upload), and the raw gRPC stub
+ * for what arrow-java would never send (bodies that disagree with their headers, garbage headers,
+ * batches of another schema, streams without descriptor or schema). Whatever fails leaves nothing:
+ * no dataset, no file, an empty staging directory.
+ */
+class UploadTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String[] CATEGORIES = {"alpha", "beta", "gamma", "delta"};
+
+  @TempDir Path data;
+  @TempDir Path scratch;
+  private BufferAllocator allocator;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() {
+    allocator = new RootAllocator();
+  }
+
+  @AfterEach
+  void tearDown() throws InterruptedException {
+    for (ManagedChannel channel : channels) {
+      channel.shutdownNow();
+      channel.awaitTermination(10, TimeUnit.SECONDS);
+    }
+    assertThat(allocator.getAllocatedMemory()).as("test allocator after the test").isZero();
+    allocator.close();
+  }
+
+  // ---- arrow-java client ---------------------------------------------------------------------------
+
+  /** What an arrow-java upload got back: the acknowledgements, parsed. */
+  private record Upload(List<JsonNode> acks) {
+    JsonNode last() {
+      return acks.get(acks.size() - 1);
+    }
+  }
+
+  /**
+   * Uploads {@code batches} batches of {@code rows} rows of the mixed table (the rows {@code first}
+   * on) with {@code FlightClient.startPut}, the dictionary column sent with its dictionary.
+   */
+  private Upload putMixed(FlightClient client, FlightDescriptor descriptor, long first, int batches, int rows)
+      throws Exception {
+    try (VarCharVector dictionaryValues = new VarCharVector("category-values", allocator)) {
+      for (int i = 0; i < CATEGORIES.length; i++) {
+        dictionaryValues.setSafe(i, CATEGORIES[i].getBytes(StandardCharsets.UTF_8));
+      }
+      dictionaryValues.setValueCount(CATEGORIES.length);
+      Dictionary dictionary = new Dictionary(dictionaryValues,
+          new DictionaryEncoding(TestTables.CATEGORY_DICTIONARY_ID, false, new ArrowType.Int(32, true)));
+      DictionaryProvider provider = new DictionaryProvider.MapDictionaryProvider(dictionary);
+      try (VectorSchemaRoot root = VectorSchemaRoot.create(TestTables.mixedSchema(), allocator);
+           SyncPutListener listener = new SyncPutListener()) {
+        FlightClient.ClientStreamListener put = client.startPut(descriptor, root, provider, listener);
+        for (int b = 0; b < batches; b++) {
+          fillMixed(root, first + (long) b * rows, rows);
+          put.putNext();
+        }
+        put.completed();
+        List<JsonNode> acks = new ArrayList<>();
+        try {
+          while (true) {
+            try (PutResult result = listener.read()) {
+              if (result == null) {
+                break;
+              }
+              acks.add(json(result.getApplicationMetadata()));
+            }
+          }
+        } catch (java.util.concurrent.ExecutionException e) {
+          put.getResult(); // throws the server's error as a FlightRuntimeException
+          throw e;
+        }
+        put.getResult();
+        return new Upload(acks);
+      }
+    }
+  }
+
+  /** The mixed table's rows {@code first} to {@code first + rows}, as {@link TestTables#mixedRow} describes them. */
+  private static void fillMixed(VectorSchemaRoot root, long first, int rows) {
+    root.allocateNew();
+    BigIntVector id = (BigIntVector) root.getVector("id");
+    VarCharVector name = (VarCharVector) root.getVector("name");
+    Float8Vector score = (Float8Vector) root.getVector("score");
+    ListVector tags = (ListVector) root.getVector("tags");
+    IntVector category = (IntVector) root.getVector("category");
+    UnionListWriter tagWriter = tags.getWriter();
+    for (int i = 0; i < rows; i++) {
+      long n = first + i;
+      id.setSafe(i, n);
+      name.setSafe(i, ("row-" + n).getBytes(StandardCharsets.UTF_8));
+      if (n % 5 == 0) {
+        score.setNull(i);
+      } else {
+        score.setSafe(i, n * 0.5);
+      }
+      tagWriter.setPosition(i);
+      tagWriter.startList();
+      for (int t = 0; t < n % 4; t++) {
+        tagWriter.writeInt((int) (n + t));
+      }
+      tagWriter.endList();
+      category.setSafe(i, (int) (n % CATEGORIES.length));
+    }
+    tagWriter.setValueCount(rows);
+    root.setRowCount(rows);
+  }
+
+  private static JsonNode json(ArrowBuf buffer) throws IOException {
+    byte[] bytes = new byte[(int) buffer.readableBytes()];
+    buffer.getBytes(buffer.readerIndex(), bytes);
+    return JSON.readTree(bytes);
+  }
+
+  private static FlightDescriptor command(String json) {
+    return FlightDescriptor.command(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static JsonNode action(FlightClient client, String type, String body) throws IOException {
+    List<JsonNode> results = new ArrayList<>();
+    var it = client.doAction(new Action(type, body.getBytes(StandardCharsets.UTF_8)));
+    while (it.hasNext()) {
+      Result result = it.next();
+      results.add(JSON.readTree(result.getBody()));
+    }
+    assertThat(results).hasSize(1);
+    return results.get(0);
+  }
+
+  /** Files and directories under the data root, relative, sorted; the staging directory's own listed apart. */
+  private List<String> files() throws IOException {
+    try (Stream<Path> walk = Files.walk(data)) {
+      return walk.filter(p -> !p.equals(data) && !p.startsWith(data.resolve(UploadStaging.DIRECTORY)))
+          .map(p -> data.relativize(p).toString()).sorted().toList();
+    }
+  }
+
+  private List<String> staging() throws IOException {
+    try (Stream<Path> list = Files.list(data.resolve(UploadStaging.DIRECTORY))) {
+      return list.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  /** The server deletes a failed upload's file when it sees the failure (cancellations arrive asynchronously). */
+  private void awaitStagingEmpty() {
+    TestServer.awaitTrue(() -> {
+      try {
+        return staging().isEmpty();
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+    }, "the staging directory to be emptied");
+  }
+
+  @Test
+  void startPutStoresAnIpcFileAndAcknowledgesEveryBatch() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      Upload upload = putMixed(server.client(), FlightDescriptor.path("up", "mixed"), 0, 4, 250);
+      assertThat(upload.acks()).hasSize(5);
+      for (int b = 0; b < 4; b++) {
+        assertThat(upload.acks().get(b).toString()).isEqualTo("{\"batches\":" + (b + 1) + ",\"rows\":" + (b + 1) * 250 + "}");
+      }
+      Path file = data.resolve("up/mixed.arrow");
+      JsonNode last = upload.last();
+      assertThat(last.get("dataset").asText()).isEqualTo("up/mixed");
+      assertThat(last.get("mode").asText()).isEqualTo("create");
+      assertThat(last.get("batches").asInt()).isEqualTo(4);
+      assertThat(last.get("rows").asLong()).isEqualTo(1000);
+      assertThat(last.get("bytes").asLong()).isEqualTo(Files.size(file));
+      assertThat(last.get("parts").asInt()).isEqualTo(1);
+      assertThat(last.get("durable").asBoolean()).isTrue();
+      assertThat(files()).containsExactly("up", "up/mixed.arrow");
+      assertThat(staging()).isEmpty();
+
+      // Served back as uploaded, dictionary decoded, schema metadata kept.
+      FlightReads.Result read = FlightReads.read(server.client(), "up/mixed");
+      assertThat(read.schema()).isEqualTo(TestTables.mixedSchema());
+      assertThat(read.batches()).isEqualTo(4);
+      assertThat(read.rows()).isEqualTo(mixedRows(0, 1000));
+
+      // The file is an IPC file another reader (arrow-java's ArrowFileReader) reads the same.
+      ArrowFiles.Table onDisk = ArrowFiles.read(allocator, Files.readAllBytes(file));
+      assertThat(onDisk.batches()).hasSize(4);
+      List<List<Object>> rows = new ArrayList<>();
+      onDisk.batches().forEach(rows::addAll);
+      assertThat(rows).isEqualTo(mixedRows(0, 1000));
+
+      assertThat(server.client().getInfo(FlightDescriptor.path("up", "mixed")).getRecords()).isEqualTo(1000);
+    }
+  }
+
+  @Test
+  void appendTurnsTheDatasetIntoPartsAndOverwriteReplacesThem() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      FlightClient client = server.client();
+      FlightDescriptor append = command("{\"dataset\": \"log\", \"mode\": \"append\"}");
+      assertThat(putMixed(client, append, 0, 2, 100).last().get("parts").asInt()).isEqualTo(1);
+      assertThat(files()).containsExactly("log.arrow");
+      Object firstFile = Files.readAttributes(data.resolve("log.arrow"),
+          java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+
+      assertThat(putMixed(client, append, 200, 1, 50).last().get("parts").asInt()).isEqualTo(2);
+      assertThat(putMixed(client, append, 250, 3, 10).last().get("parts").asInt()).isEqualTo(3);
+      assertThat(files()).containsExactly(
+          "log.parts", "log.parts/part-000000.arrow", "log.parts/part-000001.arrow", "log.parts/part-000002.arrow");
+      assertThat(Files.readAttributes(data.resolve("log.parts/part-000000.arrow"),
+          java.nio.file.attribute.BasicFileAttributes.class).fileKey())
+          .as("part 0 is the first file, hard-linked").isEqualTo(firstFile);
+      FlightReads.Result read = FlightReads.read(client, "log");
+      assertThat(read.batches()).isEqualTo(6);
+      assertThat(read.rows()).isEqualTo(mixedRows(0, 280));
+
+      JsonNode described = action(client, "describe", "log");
+      assertThat(described.get("format").asText()).isEqualTo("parts");
+      assertThat(described.get("parts").asInt()).isEqualTo(3);
+      assertThat(described.get("rows").asLong()).isEqualTo(280);
+      assertThat(described.get("schema").get(4).get("dictionary_encoded").asBoolean()).isTrue();
+
+      JsonNode overwritten = putMixed(client, command("{\"dataset\": \"log\", \"mode\": \"overwrite\"}"), 1000, 1, 7)
+          .last();
+      assertThat(overwritten.get("mode").asText()).isEqualTo("overwrite");
+      assertThat(files()).containsExactly("log.arrow");
+      assertThat(FlightReads.read(client, "log").rows()).isEqualTo(mixedRows(1000, 7));
+      assertThat(staging()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"lz4", "zstd"})
+  void compressionOnWriteIsServedBackEqual(String codec) throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      FlightClient client = server.client();
+      putMixed(client, command("{\"dataset\": \"plain\"}"), 0, 3, 2000);
+      putMixed(client, command("{\"dataset\": \"packed\", \"compression\": \"" + codec + "\"}"), 0, 3, 2000);
+      JsonNode described = action(client, "describe", "{\"dataset\": \"packed\"}");
+      assertThat(described.get("compression").asText()).isEqualTo(codec.equals("lz4") ? "lz4_frame" : "zstd");
+      assertThat(described.get("bytes").asLong()).isLessThan(Files.size(data.resolve("plain.arrow")));
+      assertThat(FlightReads.read(client, "packed").rows()).isEqualTo(mixedRows(0, 6000));
+      List<List<Object>> rows = new ArrayList<>();
+      ArrowFiles.read(allocator, Files.readAllBytes(data.resolve("packed.arrow"))).batches().forEach(rows::addAll);
+      assertThat(rows).isEqualTo(mixedRows(0, 6000));
+    }
+    // TestServer.close() checked that the compressor gave back every buffer of the server allocator.
+  }
+
+  @Test
+  void createOfAnExistingDatasetIsAlreadyExists() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      putMixed(server.client(), FlightDescriptor.path("t"), 0, 1, 10);
+      byte[] before = Files.readAllBytes(data.resolve("t.arrow"));
+      assertThatThrownBy(() -> putMixed(server.client(), FlightDescriptor.path("t"), 100, 1, 10))
+          .isInstanceOfSatisfying(FlightRuntimeException.class, e -> {
+            assertThat(e.status().code()).isEqualTo(FlightStatusCode.ALREADY_EXISTS);
+            assertThat(e.getMessage()).contains("already exists");
+          });
+      assertThat(Files.readAllBytes(data.resolve("t.arrow"))).isEqualTo(before);
+      awaitStagingEmpty();
+    }
+  }
+
+  @Test
+  void appendWithAnotherSchemaIsInvalidArgumentNamingTheDifference() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      putMixed(server.client(), command("{\"dataset\": \"t\", \"mode\": \"append\"}"), 0, 1, 10);
+      Schema other = new Schema(List.of(Field.nullable("id", new ArrowType.Int(32, true))));
+      try (VectorSchemaRoot root = VectorSchemaRoot.create(other, allocator);
+           SyncPutListener listener = new SyncPutListener()) {
+        ((IntVector) root.getVector("id")).allocateNew(1);
+        root.setRowCount(1);
+        FlightClient.ClientStreamListener put = server.client().startPut(
+            command("{\"dataset\": \"t\", \"mode\": \"append\"}"), root, listener);
+        put.putNext();
+        put.completed();
+        assertThatThrownBy(put::getResult).isInstanceOfSatisfying(FlightRuntimeException.class, e -> {
+          assertThat(e.status().code()).isEqualTo(FlightStatusCode.INVALID_ARGUMENT);
+          assertThat(e.getMessage()).contains("cannot append to dataset 't'").contains("columns are [id]");
+        });
+      }
+      assertThat(files()).containsExactly("t.arrow");
+      awaitStagingEmpty();
+      assertThat(FlightReads.read(server.client(), "t").rows()).isEqualTo(mixedRows(0, 10));
+    }
+  }
+
+  @Test
+  void anUploadTheClientAbandonsLeavesNothing() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      try (VectorSchemaRoot root = VectorSchemaRoot.create(TestTables.mixedSchema(), allocator);
+           VarCharVector values = new VarCharVector("v", allocator);
+           SyncPutListener listener = new SyncPutListener()) {
+        values.allocateNew();
+        for (int i = 0; i < CATEGORIES.length; i++) {
+          values.setSafe(i, CATEGORIES[i].getBytes(StandardCharsets.UTF_8));
+        }
+        values.setValueCount(CATEGORIES.length);
+        DictionaryProvider provider = new DictionaryProvider.MapDictionaryProvider(new Dictionary(values,
+            new DictionaryEncoding(TestTables.CATEGORY_DICTIONARY_ID, false, new ArrowType.Int(32, true))));
+        FlightClient.ClientStreamListener put = server.client().startPut(FlightDescriptor.path("gone"), root,
+            provider, listener);
+        fillMixed(root, 0, 100);
+        put.putNext();
+        try (PutResult ack = listener.read()) {
+          assertThat(json(ack.getApplicationMetadata()).get("batches").asInt()).isEqualTo(1);
+        }
+        assertThat(staging()).as("the upload is under way").hasSize(1);
+        put.error(new RuntimeException("the client gives up"));
+        assertThatThrownBy(put::getResult).isInstanceOf(FlightRuntimeException.class);
+      }
+      awaitStagingEmpty();
+      assertThat(files()).isEmpty();
+      assertThat(server.server().catalog().names()).isEmpty();
+    }
+  }
+
+  // ---- raw gRPC: messages arrow-java would never send ----------------------------------------------
+
+  /** One encapsulated IPC message: flatbuffer header and body. */
+  private record IpcMsg(byte[] header, byte[] body) {}
+
+  /** Splits IPC stream bytes into messages (continuation marker, length, header, body), up to end-of-stream. */
+  private static List<IpcMsg> messages(byte[] stream) {
+    ByteBuffer buffer = ByteBuffer.wrap(stream).order(ByteOrder.LITTLE_ENDIAN);
+    List<IpcMsg> out = new ArrayList<>();
+    while (buffer.remaining() >= 8) {
+      assertThat(buffer.getInt()).as("continuation marker").isEqualTo(-1);
+      int length = buffer.getInt();
+      if (length == 0) {
+        break;
+      }
+      byte[] header = new byte[length];
+      buffer.get(header);
+      long bodyLength = Message.getRootAsMessage(ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN)).bodyLength();
+      byte[] body = new byte[Math.toIntExact(bodyLength)];
+      buffer.get(body);
+      out.add(new IpcMsg(header, body));
+    }
+    return out;
+  }
+
+  /** The messages of a stream arrow-java writes: schema, dictionary, then record batches. */
+  private List<IpcMsg> stream(ArrowFiles.Spec spec) throws IOException {
+    return messages(ArrowFiles.bytes(allocator, spec));
+  }
+
+  private static Flight.FlightDescriptor pathDescriptor(String... path) {
+    return Flight.FlightDescriptor.newBuilder().setType(Flight.FlightDescriptor.DescriptorType.PATH)
+        .addAllPath(Arrays.asList(path)).build();
+  }
+
+  private static Flight.FlightData data(Flight.FlightDescriptor descriptor, byte[] header, byte[] body) {
+    Flight.FlightData.Builder builder = Flight.FlightData.newBuilder();
+    if (descriptor != null) {
+      builder.setFlightDescriptor(descriptor);
+    }
+    if (header != null) {
+      builder.setDataHeader(ByteString.copyFrom(header));
+    }
+    if (body != null) {
+      builder.setDataBody(ByteString.copyFrom(body));
+    }
+    return builder.build();
+  }
+
+  /** The messages of {@code spec}'s stream, the first carrying {@code descriptor}. */
+  private List<Flight.FlightData> upload(Flight.FlightDescriptor descriptor, ArrowFiles.Spec spec) throws IOException {
+    List<Flight.FlightData> out = new ArrayList<>();
+    for (IpcMsg m : stream(spec)) {
+      out.add(data(out.isEmpty() ? descriptor : null, m.header(), m.body()));
+    }
+    return out;
+  }
+
+  /** What a raw DoPut got back: acknowledgements, then the call's status. */
+  private record RawOutcome(List<String> acks, Status status) {}
+
+  private FlightServiceGrpc.FlightServiceStub stub(TestServer server) {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.server().port()).usePlaintext()
+        .maxInboundMessageSize(Integer.MAX_VALUE).build();
+    channels.add(channel);
+    return FlightServiceGrpc.newStub(channel);
+  }
+
+  private static final class Collector implements StreamObserver<Flight.PutResult> {
+    final List<String> acks = new CopyOnWriteArrayList<>();
+    final CompletableFuture<Status> status = new CompletableFuture<>();
+
+    @Override
+    public void onNext(Flight.PutResult result) {
+      acks.add(result.getAppMetadata().toStringUtf8());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      status.complete(Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      status.complete(Status.OK);
+    }
+
+    RawOutcome await() throws Exception {
+      Status done = status.get(30, TimeUnit.SECONDS); // every acknowledgement arrived before the status
+      return new RawOutcome(List.copyOf(acks), done);
+    }
+  }
+
+  /** Sends {@code messages} on one DoPut and half-closes; returns what the server answered. */
+  private RawOutcome rawPut(TestServer server, List<Flight.FlightData> messages) throws Exception {
+    Collector collector = new Collector();
+    StreamObserver<Flight.FlightData> requests = stub(server).doPut(collector);
+    for (Flight.FlightData message : messages) {
+      requests.onNext(message);
+    }
+    requests.onCompleted();
+    return collector.await();
+  }
+
+  /** Asserts the raw upload failed with INVALID_ARGUMENT saying {@code message}, and left nothing. */
+  private void assertRefused(TestServer server, List<Flight.FlightData> messages, String message) throws Exception {
+    List<String> before = files();
+    RawOutcome outcome = rawPut(server, messages);
+    assertThat(outcome.status().getCode()).as(outcome.status().toString()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(outcome.status().getDescription()).contains(message);
+    awaitStagingEmpty();
+    assertThat(files()).isEqualTo(before);
+    assertThat(server.server().catalog().names()).extracting(Object::toString).doesNotContain("bad");
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Test
+  void rawUploadOfAnArrowJavaStreamIsStoredAsSent() throws Exception {
+    ArrowFiles.Spec spec = ArrowFiles.Spec.stream(3, 20);
+    try (TestServer server = TestServer.start(data)) {
+      List<Flight.FlightData> messages = new ArrayList<>(upload(pathDescriptor("raw"), spec));
+      // Metadata-only messages (no IPC header) are allowed anywhere and store nothing.
+      messages.add(2, Flight.FlightData.newBuilder().setAppMetadata(ByteString.copyFromUtf8("hello")).build());
+      RawOutcome outcome = rawPut(server, messages);
+      assertThat(outcome.status().getCode()).as(outcome.status().toString()).isEqualTo(Status.Code.OK);
+      assertThat(outcome.acks()).hasSize(4);
+      assertThat(outcome.acks().get(2)).isEqualTo("{\"batches\":3,\"rows\":60}");
+      ArrowFiles.Table stored = ArrowFiles.read(allocator, Files.readAllBytes(data.resolve("raw.arrow")));
+      assertThat(stored.columns()).isEqualTo(ArrowFiles.COLUMNS);
+      assertThat(stored.batches()).isEqualTo(ArrowFiles.expected(spec));
+    }
+  }
+
+  @Test
+  void bodyShorterThanItsHeaderSaysIsRefused() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      List<Flight.FlightData> messages = upload(pathDescriptor("bad"), ArrowFiles.Spec.stream(2, 10));
+      Flight.FlightData last = messages.get(messages.size() - 1);
+      byte[] body = last.getDataBody().toByteArray();
+      messages.set(messages.size() - 1, data(null, last.getDataHeader().toByteArray(),
+          Arrays.copyOf(body, body.length - 8)));
+      assertRefused(server, messages, "but " + (body.length - 8) + " bytes came with it");
+    }
+  }
+
+  @Test
+  void bodyLongerThanItsHeaderSaysIsRefused() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      List<Flight.FlightData> messages = upload(pathDescriptor("bad"), ArrowFiles.Spec.stream(2, 10));
+      Flight.FlightData batch = messages.get(2);
+      messages.set(2, data(null, batch.getDataHeader().toByteArray(),
+          concat(batch.getDataBody().toByteArray(), new byte[64])));
+      assertRefused(server, messages, "bytes came with it");
+    }
+  }
+
+  @Test
+  void garbageHeadersAreRefused() throws Exception {
+    byte[] garbage = "this is not a flatbuffer message at all".getBytes(StandardCharsets.UTF_8);
+    try (TestServer server = TestServer.start(data)) {
+      List<Flight.FlightData> messages = upload(pathDescriptor("bad"), ArrowFiles.Spec.stream(2, 10));
+      messages.set(2, data(null, garbage, new byte[16]));
+      assertRefused(server, messages, "message 1");
+      // As the very first message, in place of the schema.
+      assertRefused(server, List.of(data(pathDescriptor("bad"), garbage, null)), "invalid schema message");
+      // A body without any header.
+      List<Flight.FlightData> headless = upload(pathDescriptor("bad"), ArrowFiles.Spec.stream(1, 10));
+      headless.add(data(null, null, new byte[64]));
+      assertRefused(server, headless, "a body but no IPC header");
+    }
+  }
+
+  @Test
+  void batchOfAnotherSchemaIsRefused() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      // The stream's schema is the ArrowFiles one; the batch comes from the mixed table (other columns).
+      Path other = TestTables.writeMixed(allocator, scratch.resolve("mixed.arrows"), 1, 10, true);
+      List<IpcMsg> foreign = messages(Files.readAllBytes(other));
+      IpcMsg foreignBatch = foreign.get(foreign.size() - 1);
+      List<Flight.FlightData> messages = upload(pathDescriptor("bad"), ArrowFiles.Spec.stream(1, 10));
+      messages.add(data(null, foreignBatch.header(), foreignBatch.body()));
+      assertRefused(server, messages, "message 2");
+    }
+  }
+
+  @Test
+  void secondSchemaMessageIsRefused() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      List<Flight.FlightData> messages = upload(pathDescriptor("bad"), ArrowFiles.Spec.stream(1, 10));
+      messages.add(data(null, messages.get(0).getDataHeader().toByteArray(), null));
+      assertRefused(server, messages, "a stream holds only one schema message");
+    }
+  }
+
+  @Test
+  void recordBatchInPlaceOfTheSchemaIsRefused() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      List<IpcMsg> stream = stream(ArrowFiles.Spec.stream(1, 10));
+      IpcMsg batch = stream.get(stream.size() - 1);
+      assertRefused(server, List.of(data(pathDescriptor("bad"), batch.header(), batch.body())),
+          "the first message must be a schema");
+    }
+  }
+
+  @Test
+  void dictionaryForAnIdTheSchemaDoesNotUseIsRefused() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      // The mixed table's dictionary has id 7; the ArrowFiles schema only uses id 5.
+      Path other = TestTables.writeMixed(allocator, scratch.resolve("mixed.arrows"), 1, 10, true);
+      IpcMsg foreignDictionary = messages(Files.readAllBytes(other)).get(1);
+      List<Flight.FlightData> messages = upload(pathDescriptor("bad"), ArrowFiles.Spec.stream(1, 10));
+      messages.add(data(null, foreignDictionary.header(), foreignDictionary.body()));
+      assertRefused(server, messages, "dictionary id 7 is not used by any field of the schema");
+    }
+  }
+
+  @Test
+  void streamWithoutDescriptorIsRefused() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      List<Flight.FlightData> messages = upload(null, ArrowFiles.Spec.stream(1, 10));
+      assertRefused(server, messages, "must carry a descriptor");
+    }
+  }
+
+  @Test
+  void streamEndingBeforeItsSchemaIsRefused() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      assertRefused(server, List.of(data(pathDescriptor("bad"), null, null)), "ended before a schema message");
+      assertRefused(server, List.of(), "ended before a schema message");
+    }
+  }
+
+  @Test
+  void badCommandDescriptorsAreRefused() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      for (String[] c : new String[][] {
+          {"{\"dataset\": \"bad\", \"mode\": \"upsert\"}", "\"mode\" must be one of [create, overwrite, append]"},
+          {"{\"dataset\": \"bad\", \"compression\": \"brotli\"}", "\"compression\" must be one of"},
+          {"{\"dataset\": \"bad\", \"colour\": \"red\"}", "unknown key \"colour\""},
+          {"{\"mode\": \"append\"}", "needs \"dataset\""},
+          {"{\"dataset\": \".quiver-uploads/bad\"}", "reserved"}}) {
+        Flight.FlightDescriptor descriptor = Flight.FlightDescriptor.newBuilder()
+            .setType(Flight.FlightDescriptor.DescriptorType.CMD).setCmd(ByteString.copyFromUtf8(c[0])).build();
+        assertRefused(server, upload(descriptor, ArrowFiles.Spec.stream(1, 5)), c[1]);
+      }
+      assertRefused(server, upload(pathDescriptor(), ArrowFiles.Spec.stream(1, 5)), "no segments");
+    }
+  }
+
+  @Test
+  void uploadOverTheSizeLimitIsResourceExhausted() throws Exception {
+    ServerConfig config = ServerConfig.forTesting(data).withUploadLimits(new UploadLimits(16 * 1024, 0));
+    try (TestServer server = TestServer.start(config)) {
+      assertThat(rawPut(server, upload(pathDescriptor("small"), ArrowFiles.Spec.stream(1, 10))).status().getCode())
+          .isEqualTo(Status.Code.OK);
+      RawOutcome outcome = rawPut(server, upload(pathDescriptor("big"), ArrowFiles.Spec.stream(20, 100)));
+      assertThat(outcome.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(outcome.status().getDescription()).contains("exceeds the server's limit of 16384 bytes");
+      awaitStagingEmpty();
+      assertThat(files()).containsExactly("small.arrow");
+    }
+  }
+
+  @Test
+  void uploadBelowTheFreeDiskReserveIsResourceExhaustedBeforeAnythingIsStored() throws Exception {
+    ServerConfig config = ServerConfig.forTesting(data).withUploadLimits(new UploadLimits(1L << 40, Long.MAX_VALUE));
+    try (TestServer server = TestServer.start(config)) {
+      RawOutcome outcome = rawPut(server, upload(pathDescriptor("new"), ArrowFiles.Spec.stream(1, 10)));
+      assertThat(outcome.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(outcome.status().getDescription()).contains("below the configured reserve");
+      assertThat(outcome.acks()).isEmpty();
+      awaitStagingEmpty();
+      assertThat(files()).isEmpty();
+    }
+  }
+
+  @Test
+  void cancelledRawUploadLeavesNothing() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      Collector collector = new Collector();
+      CompletableFuture<Void> firstAck = new CompletableFuture<>();
+      StreamObserver<Flight.FlightData> requests = stub(server).doPut(new StreamObserver<>() {
+        @Override
+        public void onNext(Flight.PutResult result) {
+          collector.onNext(result);
+          firstAck.complete(null);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          collector.onError(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          collector.onCompleted();
+        }
+      });
+      List<Flight.FlightData> messages = upload(pathDescriptor("cancelled"), ArrowFiles.Spec.stream(3, 10));
+      for (Flight.FlightData message : messages.subList(0, 3)) { // schema, dictionary, first batch
+        requests.onNext(message);
+      }
+      firstAck.get(30, TimeUnit.SECONDS);
+      assertThat(staging()).as("the upload is under way").hasSize(1);
+      ((ClientCallStreamObserver<Flight.FlightData>) requests).cancel("the client changed its mind", null);
+      assertThat(collector.await().status().getCode()).isEqualTo(Status.Code.CANCELLED);
+      awaitStagingEmpty();
+      assertThat(files()).isEmpty();
+      assertThat(server.server().catalog().names()).isEmpty();
+    }
+  }
+
+  @Test
+  void dictionaryReplacedMidStreamIsServedWithTheRightValuesOrRefused() throws Exception {
+    // An IPC stream may replace a dictionary between batches; the IPC file format the upload is
+    // stored in cannot. Storing the messages as they came makes every batch decode against the
+    // last dictionary. Either the values come back right, or the upload is refused.
+    ArrowFiles.Spec spec = ArrowFiles.Spec.stream(4, 10).replacingDictionary();
+    try (TestServer server = TestServer.start(data)) {
+      RawOutcome outcome = rawPut(server, upload(pathDescriptor("replaced"), spec));
+      if (outcome.status().getCode() == Status.Code.INVALID_ARGUMENT) {
+        awaitStagingEmpty();
+        assertThat(files()).isEmpty();
+        return;
+      }
+      assertThat(outcome.status().getCode()).as(outcome.status().toString()).isEqualTo(Status.Code.OK);
+      List<List<Object>> expected = new ArrayList<>();
+      ArrowFiles.select(ArrowFiles.expected(spec), List.of("id", "category")).forEach(expected::addAll);
+      FlightReads.Result served = FlightReads.read(server.client(),
+          "{\"dataset\": \"replaced\", \"columns\": [\"id\", \"category\"]}");
+      assertThat(served.rows()).as("values served").isEqualTo(expected);
+    }
+  }
+}
