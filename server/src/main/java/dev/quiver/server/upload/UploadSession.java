@@ -123,7 +123,7 @@ public final class UploadSession {
   }
 
   private void checkFreeSpace() throws UploadRejectedException, IOException {
-    long free = Files.getFileStore(store.staging().directory()).getUsableSpace();
+    long free = Files.getFileStore(store.staging().directory().getParent()).getUsableSpace();
     if (free < limits.minFreeDiskBytes()) {
       throw new UploadRejectedException("not storing dataset '" + request.dataset() + "': the data root has "
           + free + " bytes free, below the configured reserve of " + limits.minFreeDiskBytes());

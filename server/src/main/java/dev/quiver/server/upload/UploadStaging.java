@@ -29,16 +29,21 @@ public final class UploadStaging {
     this.directory = directory;
   }
 
-  /** Creates (or empties, after a crash) the staging directory under {@code dataRoot}. */
-  public static UploadStaging open(Path dataRoot) throws IOException {
+  /**
+   * The staging directory under {@code dataRoot}, emptied of what a crash left. It is created on
+   * the first upload, so a read-only data directory can still be served.
+   */
+  public static UploadStaging open(Path dataRoot) {
     Path directory = dataRoot.resolve(DIRECTORY);
     if (Files.isDirectory(directory)) {
-      int removed = deleteContents(directory);
-      if (removed > 0) {
-        log.info("removed {} leftover upload file(s) from {}", removed, directory);
+      try {
+        int removed = deleteContents(directory);
+        if (removed > 0) {
+          log.info("removed {} leftover upload file(s) from {}", removed, directory);
+        }
+      } catch (IOException e) {
+        log.warn("could not clean the upload staging directory {}: {}", directory, e.toString());
       }
-    } else {
-      Files.createDirectories(directory);
     }
     return new UploadStaging(directory);
   }
@@ -49,14 +54,16 @@ public final class UploadStaging {
 
   /** A new, empty temporary file for one upload. */
   public Path newFile() throws IOException {
+    Files.createDirectories(directory);
     Path file = directory.resolve(UUID.randomUUID() + ".arrow.tmp");
     try (FileChannel created = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       return file;
     }
   }
 
-  /** A fresh path in the staging area (nothing is created). */
-  public Path newPath(String suffix) {
+  /** A fresh path in the staging area (only the staging directory itself is created). */
+  public Path newPath(String suffix) throws IOException {
+    Files.createDirectories(directory);
     return directory.resolve(UUID.randomUUID() + suffix);
   }
 

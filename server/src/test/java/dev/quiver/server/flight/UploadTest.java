@@ -207,7 +207,11 @@ class UploadTest {
   }
 
   private List<String> staging() throws IOException {
-    try (Stream<Path> list = Files.list(data.resolve(UploadStaging.DIRECTORY))) {
+    Path directory = data.resolve(UploadStaging.DIRECTORY);
+    if (!Files.isDirectory(directory)) {
+      return List.of(); // created on the first upload only
+    }
+    try (Stream<Path> list = Files.list(directory)) {
       return list.map(p -> p.getFileName().toString()).sorted().toList();
     }
   }

@@ -100,6 +100,7 @@ class ServerLauncherIT {
       assertThat(listening.group(2)).isEqualTo("0");
       assertThat(Files.readString(portFile)).isEqualTo(listening.group(1));
       try (var entries = Files.list(data)) {
+        // Nothing is written into a data directory just by serving it.
         assertThat(entries).isEmpty();
       }
     } finally {
