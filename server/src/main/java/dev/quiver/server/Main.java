@@ -47,6 +47,11 @@ public final class Main implements Callable<Integer> {
       description = "Bytes queued per DoGet stream before it waits for the client (default: ${DEFAULT-VALUE}).")
   long streamBuffer;
 
+  @Option(names = "--write-buffer", paramLabel = "SIZE", defaultValue = "8MiB", converter = ByteSizeConverter.class,
+      description = "Bytes a connection queues for its socket before pausing (default: ${DEFAULT-VALUE}); mapped"
+          + " pages, not copies.")
+  long writeBuffer;
+
   @Option(names = "--max-upload-size", paramLabel = "SIZE", defaultValue = "64GiB", converter = ByteSizeConverter.class,
       description = "Largest DoPut upload accepted (default: ${DEFAULT-VALUE}).")
   long maxUploadSize;
@@ -85,13 +90,14 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "data directory " + dataDir.toAbsolutePath() + " does not exist or is not a directory");
     }
-    if (streamBuffer > Integer.MAX_VALUE) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--stream-buffer must be below 2 GiB");
+    if (streamBuffer > Integer.MAX_VALUE || writeBuffer > Integer.MAX_VALUE) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--stream-buffer and --write-buffer must be below 2 GiB");
     }
     ServerConfig config;
     try {
       config = new ServerConfig(dataDir, host, port, endpointSize, (int) streamBuffer,
-          ServerConfig.DEFAULT_ALLOCATOR_LIMIT, new UploadLimits(maxUploadSize, minFreeDisk));
+          ServerConfig.DEFAULT_ALLOCATOR_LIMIT, new UploadLimits(maxUploadSize, minFreeDisk), (int) writeBuffer);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
     }

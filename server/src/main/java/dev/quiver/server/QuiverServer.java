@@ -8,6 +8,8 @@ import dev.quiver.server.upload.DatasetStore;
 import dev.quiver.server.upload.UploadStaging;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +43,12 @@ public final class QuiverServer implements AutoCloseable {
       catalog = new Catalog(root);
       DatasetStore store = new DatasetStore(root, catalog, UploadStaging.open(root.path()));
       Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+          // Netty's default write-buffer marks (32/64 KiB) make HTTP/2 stop writing to the socket after
+          // every 64 KiB and wait for it to drain: many small writev calls and writability events. The
+          // queued bytes are mapped file pages, not copies, so a few MiB cost no memory; measured, this
+          // cut server CPU per GB served by about a quarter (docs/performance.md).
+          .withChildOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+              new WriteBufferWaterMark(config.writeBufferBytes() / 2, config.writeBufferBytes()))
           .addService(FlightServiceDefinition.create(catalog, store, allocator,
               new FlightServiceDefinition.Options(config.endpointTargetBytes(), config.onReadyThreshold(),
                   config.uploadLimits())))

@@ -14,15 +14,17 @@ import java.util.Objects;
  * @param onReadyThreshold    bytes gRPC may queue per stream before the stream pauses for the client
  * @param allocatorLimit      bytes the server's Arrow allocator may hold
  * @param uploadLimits        bounds on DoPut uploads
+ * @param writeBufferBytes    bytes a connection may queue for its socket before writes pause
  */
 public record ServerConfig(
     Path dataDir, String host, int port, long endpointTargetBytes, int onReadyThreshold, long allocatorLimit,
-    UploadLimits uploadLimits) {
+    UploadLimits uploadLimits, int writeBufferBytes) {
 
   public static final int DEFAULT_PORT = 8815;
   public static final long DEFAULT_ENDPOINT_TARGET_BYTES = 256L << 20;
   public static final int DEFAULT_ON_READY_THRESHOLD = 1 << 20;
   public static final long DEFAULT_ALLOCATOR_LIMIT = 1L << 30;
+  public static final int DEFAULT_WRITE_BUFFER_BYTES = 8 << 20;
 
   public ServerConfig {
     Objects.requireNonNull(dataDir, "dataDir");
@@ -36,23 +38,30 @@ public record ServerConfig(
     if (onReadyThreshold <= 0) {
       throw new IllegalArgumentException("stream buffer must be positive, got " + onReadyThreshold);
     }
+    if (writeBufferBytes < 2) {
+      throw new IllegalArgumentException("write buffer must be at least 2 bytes, got " + writeBufferBytes);
+    }
   }
 
   /** Defaults for everything but the data directory; loopback, free port: what tests want. */
   public static ServerConfig forTesting(Path dataDir) {
     return new ServerConfig(dataDir, "127.0.0.1", 0, DEFAULT_ENDPOINT_TARGET_BYTES, DEFAULT_ON_READY_THRESHOLD,
-        DEFAULT_ALLOCATOR_LIMIT, new UploadLimits(UploadLimits.DEFAULT_MAX_UPLOAD_BYTES, 0));
+        DEFAULT_ALLOCATOR_LIMIT, new UploadLimits(UploadLimits.DEFAULT_MAX_UPLOAD_BYTES, 0),
+        DEFAULT_WRITE_BUFFER_BYTES);
   }
 
   public ServerConfig withEndpointTargetBytes(long bytes) {
-    return new ServerConfig(dataDir, host, port, bytes, onReadyThreshold, allocatorLimit, uploadLimits);
+    return new ServerConfig(dataDir, host, port, bytes, onReadyThreshold, allocatorLimit, uploadLimits,
+        writeBufferBytes);
   }
 
   public ServerConfig withOnReadyThreshold(int bytes) {
-    return new ServerConfig(dataDir, host, port, endpointTargetBytes, bytes, allocatorLimit, uploadLimits);
+    return new ServerConfig(dataDir, host, port, endpointTargetBytes, bytes, allocatorLimit, uploadLimits,
+        writeBufferBytes);
   }
 
   public ServerConfig withUploadLimits(UploadLimits limits) {
-    return new ServerConfig(dataDir, host, port, endpointTargetBytes, onReadyThreshold, allocatorLimit, limits);
+    return new ServerConfig(dataDir, host, port, endpointTargetBytes, onReadyThreshold, allocatorLimit, limits,
+        writeBufferBytes);
   }
 }
