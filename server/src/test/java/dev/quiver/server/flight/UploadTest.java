@@ -45,13 +45,9 @@ import org.apache.arrow.flight.impl.FlightServiceGrpc;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.complex.ListVector;
-import org.apache.arrow.vector.complex.impl.UnionListWriter;
 import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
 import org.apache.arrow.vector.types.pojo.ArrowType;
@@ -123,7 +119,7 @@ class UploadTest {
            SyncPutListener listener = new SyncPutListener()) {
         FlightClient.ClientStreamListener put = client.startPut(descriptor, root, provider, listener);
         for (int b = 0; b < batches; b++) {
-          fillMixed(root, first + (long) b * rows, rows);
+          TestTables.fillMixed(root, first + (long) b * rows, rows);
           put.putNext();
         }
         put.completed();
@@ -145,36 +141,6 @@ class UploadTest {
         return new Upload(acks);
       }
     }
-  }
-
-  /** The mixed table's rows {@code first} to {@code first + rows}, as {@link TestTables#mixedRow} describes them. */
-  private static void fillMixed(VectorSchemaRoot root, long first, int rows) {
-    root.allocateNew();
-    BigIntVector id = (BigIntVector) root.getVector("id");
-    VarCharVector name = (VarCharVector) root.getVector("name");
-    Float8Vector score = (Float8Vector) root.getVector("score");
-    ListVector tags = (ListVector) root.getVector("tags");
-    IntVector category = (IntVector) root.getVector("category");
-    UnionListWriter tagWriter = tags.getWriter();
-    for (int i = 0; i < rows; i++) {
-      long n = first + i;
-      id.setSafe(i, n);
-      name.setSafe(i, ("row-" + n).getBytes(StandardCharsets.UTF_8));
-      if (n % 5 == 0) {
-        score.setNull(i);
-      } else {
-        score.setSafe(i, n * 0.5);
-      }
-      tagWriter.setPosition(i);
-      tagWriter.startList();
-      for (int t = 0; t < n % 4; t++) {
-        tagWriter.writeInt((int) (n + t));
-      }
-      tagWriter.endList();
-      category.setSafe(i, (int) (n % CATEGORIES.length));
-    }
-    tagWriter.setValueCount(rows);
-    root.setRowCount(rows);
   }
 
   private static JsonNode json(ArrowBuf buffer) throws IOException {
@@ -372,7 +338,7 @@ class UploadTest {
             new DictionaryEncoding(TestTables.CATEGORY_DICTIONARY_ID, false, new ArrowType.Int(32, true))));
         FlightClient.ClientStreamListener put = server.client().startPut(FlightDescriptor.path("gone"), root,
             provider, listener);
-        fillMixed(root, 0, 100);
+        TestTables.fillMixed(root, 0, 100);
         put.putNext();
         try (PutResult ack = listener.read()) {
           assertThat(json(ack.getApplicationMetadata()).get("batches").asInt()).isEqualTo(1);

@@ -94,7 +94,7 @@ public final class TestTables {
                : new ArrowFileWriter(root, provider, channel)) {
         writer.start();
         for (int b = 0; b < batches; b++) {
-          fillMixed(root, dictionary, b, rows);
+          fillMixed(root, (long) b * rows, rows);
           writer.writeBatch();
         }
         writer.end();
@@ -104,7 +104,11 @@ public final class TestTables {
     }
   }
 
-  private static void fillMixed(VectorSchemaRoot root, Dictionary dictionary, int batch, int rows) {
+  /**
+   * Fills {@code root} (of {@link #mixedSchema()}) with rows {@code first} to {@code first + rows}
+   * of the mixed table, as {@link #mixedRow} describes them; {@code category} holds dictionary indices.
+   */
+  public static void fillMixed(VectorSchemaRoot root, long first, int rows) {
     root.allocateNew();
     BigIntVector id = (BigIntVector) root.getVector("id");
     VarCharVector name = (VarCharVector) root.getVector("name");
@@ -113,7 +117,7 @@ public final class TestTables {
     IntVector category = (IntVector) root.getVector("category");
     UnionListWriter tagWriter = tags.getWriter();
     for (int i = 0; i < rows; i++) {
-      long n = (long) batch * rows + i;
+      long n = first + i;
       id.setSafe(i, n);
       name.setSafe(i, ("row-" + n).getBytes(StandardCharsets.UTF_8));
       if (n % 5 == 0) {
