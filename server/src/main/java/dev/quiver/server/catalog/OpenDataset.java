@@ -1,9 +1,9 @@
 package dev.quiver.server.catalog;
 
 import dev.quiver.protocol.DatasetName;
+import dev.quiver.server.ipc.IpcFormatException;
 import dev.quiver.server.ipc.IpcIndex;
 import dev.quiver.server.ipc.MappedFile;
-import dev.quiver.server.ipc.IpcFormatException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -8,16 +8,16 @@ import dev.quiver.server.catalog.Catalog;
 import dev.quiver.server.catalog.DatasetNotFoundException;
 import dev.quiver.server.catalog.DatasetUnreadableException;
 import dev.quiver.server.ipc.IpcFormatException;
+import dev.quiver.server.upload.DatasetStore;
+import dev.quiver.server.upload.UploadLimits;
+import dev.quiver.server.upload.UploadSession;
 import io.grpc.stub.StreamObserver;
-import java.util.List;
+import java.util.Set;
 import java.util.function.Predicate;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.impl.Flight;
 import org.apache.arrow.flight.impl.FlightServiceGrpc;
 import org.apache.arrow.memory.BufferAllocator;
-import dev.quiver.server.upload.DatasetStore;
-import dev.quiver.server.upload.UploadLimits;
-import dev.quiver.server.upload.UploadSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -208,7 +208,7 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
   public void doAction(Flight.Action action, StreamObserver<Flight.Result> responses) {
     String type = action.getType();
     try {
-      java.util.Set<String> known = actions.names();
+      Set<String> known = actions.names();
       if (!known.contains(type)) {
         throw CallStatus.UNIMPLEMENTED
             .withDescription("unknown action '" + type + "'; this server supports " + known)
