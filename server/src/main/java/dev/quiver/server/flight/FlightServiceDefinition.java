@@ -30,10 +30,12 @@ public final class FlightServiceDefinition {
         new ServerActions(catalog, store, allocator), store, options.uploadLimits(), allocator);
     ServerServiceDefinition generated = control.bindService();
     String doGet = FlightServiceGrpc.getDoGetMethod().getFullMethodName();
+    String doPut = FlightServiceGrpc.getDoPutMethod().getFullMethodName();
 
     ServerServiceDefinition.Builder service = ServerServiceDefinition.builder(FlightServiceGrpc.SERVICE_NAME);
     for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
-      if (!method.getMethodDescriptor().getFullMethodName().equals(doGet)) {
+      String name = method.getMethodDescriptor().getFullMethodName();
+      if (!name.equals(doGet) && !name.equals(doPut)) {
         service.addMethod(method);
       }
     }
@@ -44,6 +46,10 @@ public final class FlightServiceDefinition {
         .setResponseMarshaller(new FlightFrameMarshaller())
         .build();
     service.addMethod(rawDoGet, ServerCalls.asyncServerStreamingCall(new DoGetMethod(catalog, options.onReadyThreshold())));
+    // DoPut keeps the generated handler; its requests are parsed with bodies in reused direct buffers.
+    MethodDescriptor<Flight.FlightData, Flight.PutResult> doPutMethod = FlightServiceGrpc.getDoPutMethod().toBuilder(
+        new FlightDataParser(), ProtoUtils.marshaller(Flight.PutResult.getDefaultInstance())).build();
+    service.addMethod(doPutMethod, ServerCalls.asyncBidiStreamingCall(control::doPut));
     return service.build();
   }
 

@@ -76,7 +76,11 @@ public final class UploadSession {
     return request == null ? null : request.dataset();
   }
 
-  /** Takes one incoming message. Throws (after cleaning up) if the upload must stop. */
+  /**
+   * Takes one incoming message. Throws (after cleaning up) if the upload must stop. The message's
+   * body may live in a buffer the DoPut parser reuses for the next message, so everything is done
+   * with it (written or compressed) before this returns; nothing here keeps a reference.
+   */
   public void accept(Flight.FlightData data) throws Exception {
     if (finished) {
       return;
