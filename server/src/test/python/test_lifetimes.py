@@ -18,6 +18,7 @@ import textwrap
 import threading
 import time
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
 import pytest
@@ -264,3 +265,28 @@ def test_readers_during_rapid_replacements_get_whole_versions(client, server, ns
     assert len(swaps) > 0
     # However the races went, one version of the file is left mapped (by the catalog), no more.
     _settles_at(client, idle_baseline["mapped_files"] + 1)
+
+
+def test_file_larger_than_2_gib_is_served_past_the_2_gib_mark(client, ns, idle_baseline):
+    # The mapping is one FFM segment, not 2 GiB ByteBuffer windows: batches whose bodies lie beyond
+    # byte 2^31 are read like any other. 36 batches of 64 MiB (one int64 column) make 2.25 GiB.
+    rows = 8 * 1024 * 1024
+    batches = 36
+    schema = pa.schema([("n", pa.int64())])
+    path = ns.path("huge.arrow")
+    temporary = ns.path(".huge.arrow.tmp")
+    with pa.ipc.new_file(temporary, schema) as writer:
+        for b in range(batches):
+            writer.write_batch(pa.record_batch([pa.array(np.arange(b * rows, (b + 1) * rows, dtype=np.int64))],
+                                               schema=schema))
+    os.replace(temporary, path)
+    try:
+        assert path.stat().st_size > 2**31 + 64 * 1024 * 1024
+        info = flight_info(client, ns.name("huge"))
+        assert info.total_records == rows * batches
+        tail = fetch(client, ns.name("huge"), batches=[batches - 2, batches])
+        assert tail.num_rows == 2 * rows
+        expected = np.arange((batches - 2) * rows, batches * rows, dtype=np.int64)
+        assert np.array_equal(tail.column("n").to_numpy(), expected)
+    finally:
+        os.remove(path)
