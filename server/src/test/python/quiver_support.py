@@ -180,25 +180,19 @@ class Namespace:
     def write_file(self, relative: str, data, *, ext: str = ".arrow", max_chunksize: int | None = None,
                    schema: pa.Schema | None = None, options: ipc.IpcWriteOptions | None = None) -> str:
         """Arrow IPC file format (pa.ipc.new_file); returns the dataset name."""
-        batches = _batches_of(data, max_chunksize)
-        schema = schema or (data.schema if not isinstance(data, (list, tuple)) else batches[0].schema)
-
-        def write(path):
-            with ipc.new_file(path, schema, options=options) as writer:
-                for batch in batches:
-                    writer.write_batch(batch)
-
-        self._publish(relative + ext, write)
-        return self.name(relative)
+        return self._write_ipc(ipc.new_file, relative, ext, data, max_chunksize, schema, options)
 
     def write_stream(self, relative: str, data, *, ext: str = ".arrows", max_chunksize: int | None = None,
                      schema: pa.Schema | None = None, options: ipc.IpcWriteOptions | None = None) -> str:
         """Arrow IPC stream format (pa.ipc.new_stream); returns the dataset name."""
+        return self._write_ipc(ipc.new_stream, relative, ext, data, max_chunksize, schema, options)
+
+    def _write_ipc(self, open_writer, relative: str, ext: str, data, max_chunksize, schema, options) -> str:
         batches = _batches_of(data, max_chunksize)
         schema = schema or (data.schema if not isinstance(data, (list, tuple)) else batches[0].schema)
 
         def write(path):
-            with ipc.new_stream(path, schema, options=options) as writer:
+            with open_writer(path, schema, options=options) as writer:
                 for batch in batches:
                     writer.write_batch(batch)
 

@@ -1,10 +1,6 @@
 package dev.quiver.protocol;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.ByteBuffer;
@@ -12,12 +8,11 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * What a DoGet ticket (or a GetFlightInfo command) asks for: a dataset, optionally a subset of its
@@ -33,11 +28,7 @@ import java.util.Set;
  * </ul>
  */
 public final class DatasetTicket {
-  // Strict parsing: trailing content after the object and repeated keys are errors, not ignored.
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-  private static final Set<String> KEYS = Set.of("dataset", "columns", "batches");
+  private static final List<String> KEYS = List.of("dataset", "columns", "batches");
   /** Tickets are small; anything larger is not a ticket and is refused before parsing. */
   public static final int MAX_TICKET_BYTES = 1 << 20;
 
@@ -118,22 +109,8 @@ public final class DatasetTicket {
   }
 
   private static DatasetTicket parseJson(String text) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw new ProtocolException("ticket is not valid JSON: " + e.getOriginalMessage(), e);
-    }
-    if (!(root instanceof ObjectNode)) {
-      throw new ProtocolException("JSON ticket must be an object");
-    }
-    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-      String key = it.next();
-      if (!KEYS.contains(key)) {
-        throw new ProtocolException(
-            "unknown key \"" + DatasetName.printable(key) + "\" in ticket; allowed: \"dataset\", \"columns\", \"batches\"");
-      }
-    }
+    ObjectNode root = StrictJson.object(text, "ticket");
+    StrictJson.allowOnly(root, KEYS, "ticket");
     JsonNode datasetNode = root.get("dataset");
     if (datasetNode == null || !datasetNode.isTextual()) {
       throw new ProtocolException("JSON ticket needs \"dataset\": a string such as \"sales/2024\"");
@@ -168,7 +145,7 @@ public final class DatasetTicket {
 
   /** The canonical JSON form, as servers put it in FlightInfo endpoints. */
   public String toJson() {
-    ObjectNode node = JSON.createObjectNode();
+    ObjectNode node = StrictJson.MAPPER.createObjectNode();
     node.put("dataset", dataset.toString());
     if (columns != null) {
       ArrayNode array = node.putArray("columns");

@@ -1,17 +1,11 @@
 package dev.quiver.protocol;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * What a DoPut asks the server to do with the uploaded stream. A path descriptor
@@ -29,10 +23,7 @@ import java.util.Set;
  * </ul>
  */
 public record UploadRequest(DatasetName dataset, Mode mode, Compression compression) {
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-  private static final Set<String> KEYS = Set.of("dataset", "mode", "compression");
+  private static final List<String> KEYS = List.of("dataset", "mode", "compression");
 
   public enum Mode { CREATE, OVERWRITE, APPEND }
 
@@ -61,22 +52,8 @@ public record UploadRequest(DatasetName dataset, Mode mode, Compression compress
           "upload command must be JSON such as {\"dataset\": \"sales\", \"mode\": \"append\"}; "
               + "or use a path descriptor naming the dataset");
     }
-    JsonNode root;
-    try {
-      root = JSON.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw new ProtocolException("upload command is not valid JSON: " + e.getOriginalMessage(), e);
-    }
-    if (!(root instanceof ObjectNode)) {
-      throw new ProtocolException("upload command must be a JSON object");
-    }
-    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-      String key = it.next();
-      if (!KEYS.contains(key)) {
-        throw new ProtocolException("unknown key \"" + DatasetName.printable(key)
-            + "\" in upload command; allowed: \"dataset\", \"mode\", \"compression\"");
-      }
-    }
+    ObjectNode root = StrictJson.object(text, "upload command");
+    StrictJson.allowOnly(root, KEYS, "upload command");
     JsonNode dataset = root.get("dataset");
     if (dataset == null || !dataset.isTextual()) {
       throw new ProtocolException("upload command needs \"dataset\": a string such as \"sales/2024\"");
@@ -102,7 +79,7 @@ public record UploadRequest(DatasetName dataset, Mode mode, Compression compress
 
   /** The JSON form, for command descriptors. */
   public String toJson() {
-    ObjectNode node = JSON.createObjectNode();
+    ObjectNode node = StrictJson.MAPPER.createObjectNode();
     node.put("dataset", dataset.toString());
     node.put("mode", mode.name().toLowerCase(Locale.ROOT));
     node.put("compression", compression.name().toLowerCase(Locale.ROOT));

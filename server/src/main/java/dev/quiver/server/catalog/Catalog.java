@@ -232,7 +232,7 @@ public final class Catalog implements AutoCloseable {
 
   private void ensureOpen() {
     if (closed) {
-      throw new IllegalStateException("catalog is closed");
+      throw new CatalogClosedException();
     }
   }
 

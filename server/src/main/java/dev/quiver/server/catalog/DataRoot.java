@@ -87,6 +87,25 @@ public final class DataRoot {
     }
   }
 
+  /** The directory a dataset's file (or parts directory) lives in: the root plus all but the last segment. */
+  public Path parentOf(DatasetName name) {
+    Path parent = root;
+    List<String> segments = name.segments();
+    for (int i = 0; i < segments.size() - 1; i++) {
+      parent = parent.resolve(segments.get(i));
+    }
+    return parent;
+  }
+
+  /** The path segments of {@code path} below the root. */
+  private List<String> segmentsOf(Path path) {
+    List<String> segments = new ArrayList<>();
+    for (Path part : root.relativize(path)) {
+      segments.add(part.toString());
+    }
+    return segments;
+  }
+
   /** Whether {@code path} (one of {@link #candidates}) currently holds a dataset. */
   public boolean holdsDataset(Path path) {
     String fileName = path.getFileName().toString();
@@ -123,11 +142,7 @@ public final class DataRoot {
         return List.of();
       }
     }
-    Path parent = root;
-    List<String> segments = name.segments();
-    for (int i = 0; i < segments.size() - 1; i++) {
-      parent = parent.resolve(segments.get(i));
-    }
+    Path parent = parentOf(name);
     String leaf = name.leaf();
     List<Path> candidates = new ArrayList<>(EXTENSIONS.size() + 2);
     candidates.add(parent.resolve(leaf + PARTS_SUFFIX));
@@ -162,11 +177,7 @@ public final class DataRoot {
 
   /** The name a file under the root is served as, or empty if it is not a dataset. */
   Optional<DatasetName> nameOf(Path file) {
-    Path relative = root.relativize(file);
-    List<String> segments = new ArrayList<>(relative.getNameCount());
-    for (Path part : relative) {
-      segments.add(part.toString());
-    }
+    List<String> segments = segmentsOf(file);
     String leaf = segments.get(segments.size() - 1);
     String extension = knownExtension(leaf);
     if (extension != null) {
@@ -183,11 +194,7 @@ public final class DataRoot {
   }
 
   private Optional<DatasetName> partsName(Path dir) {
-    Path relative = root.relativize(dir);
-    List<String> segments = new ArrayList<>();
-    for (Path part : relative) {
-      segments.add(part.toString());
-    }
+    List<String> segments = segmentsOf(dir);
     String leaf = segments.get(segments.size() - 1);
     segments.set(segments.size() - 1, leaf.substring(0, leaf.length() - PARTS_SUFFIX.length()));
     try {

@@ -1,6 +1,7 @@
 package dev.quiver.server.flight;
 
 import dev.quiver.protocol.ProtocolException;
+import dev.quiver.server.catalog.CatalogClosedException;
 import dev.quiver.server.catalog.DatasetExistsException;
 import dev.quiver.server.catalog.DatasetNotFoundException;
 import dev.quiver.server.catalog.DatasetUnreadableException;
@@ -49,7 +50,7 @@ final class FlightErrors {
     if (t instanceof MessageTooLargeException) {
       return CallStatus.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).toRuntimeException();
     }
-    if (t instanceof IllegalStateException && "catalog is closed".equals(t.getMessage())) {
+    if (t instanceof CatalogClosedException) {
       return CallStatus.UNAVAILABLE.withDescription("the server is shutting down").toRuntimeException();
     }
     log.error("unexpected failure in {}", what, t);

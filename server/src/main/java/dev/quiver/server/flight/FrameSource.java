@@ -19,12 +19,14 @@ final class FrameSource implements Iterator<FlightFrame> {
 
   private final DatasetSelection selection;
   private final List<IpcMessage> plan;
+  private final Projection projection; // null: batches go out as stored
   private boolean schemaSent;
   private int next;
 
   FrameSource(DatasetSelection selection) {
     this.selection = selection;
     this.plan = selection.plan();
+    this.projection = selection.projection().orElse(null);
   }
 
   @Override
@@ -43,8 +45,8 @@ final class FrameSource implements Iterator<FlightFrame> {
     }
     IpcMessage message = plan.get(next++);
     FlightFrame frame;
-    if (message.isRecordBatch() && selection.projection().isPresent()) {
-      frame = project(selection.projection().get(), message);
+    if (message.isRecordBatch() && projection != null) {
+      frame = project(message);
     } else {
       frame = FlightFrame.ofFileRange(
           message.header(), selection.dataset().file(message.part()), message.bodyOffset(), message.bodyLength());
@@ -58,7 +60,7 @@ final class FrameSource implements Iterator<FlightFrame> {
     return frame;
   }
 
-  private FlightFrame project(Projection projection, IpcMessage message) {
+  private FlightFrame project(IpcMessage message) {
     try {
       Projection.ProjectedBatch batch = projection.project(message, "record batch " + (next - 1));
       return new FlightFrame(batch.header(), selection.dataset().file(message.part()), batch.body(), batch.bodyLength());

@@ -1,14 +1,12 @@
 package dev.quiver.server.flight;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quiver.protocol.DatasetName;
 import dev.quiver.protocol.ProtocolException;
+import dev.quiver.protocol.StrictJson;
 import dev.quiver.server.catalog.Catalog;
 import dev.quiver.server.catalog.OpenDataset;
 import dev.quiver.server.ipc.IpcIndex;
@@ -18,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -33,9 +30,7 @@ import org.apache.arrow.vector.types.pojo.Field;
  * where a body names one dataset, the bare name works too.
  */
 final class ServerActions {
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  private static final ObjectMapper JSON = StrictJson.MAPPER;
 
   /** An action: what it is called, what it does (for ListActions), how to run it. */
   private record Action(String description, Handler handler) {}
@@ -85,26 +80,11 @@ final class ServerActions {
 
   // ---- bodies ----
 
-  private static ObjectNode object(byte[] body, String action, Set<String> keys) {
+  private static ObjectNode object(byte[] body, String action, List<String> keys) {
     String text = new String(body, StandardCharsets.UTF_8).strip();
-    if (text.isEmpty()) {
-      text = "{}";
-    }
-    JsonNode node;
-    try {
-      node = JSON.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw new ProtocolException("body of action '" + action + "' is not valid JSON: " + e.getOriginalMessage(), e);
-    }
-    if (!(node instanceof ObjectNode object)) {
-      throw new ProtocolException("body of action '" + action + "' must be a JSON object");
-    }
-    for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) {
-      String key = it.next();
-      if (!keys.contains(key)) {
-        throw new ProtocolException("unknown key \"" + key + "\" in action '" + action + "'; allowed: " + keys);
-      }
-    }
+    String what = "body of action '" + action + "'";
+    ObjectNode object = StrictJson.object(text.isEmpty() ? "{}" : text, what);
+    StrictJson.allowOnly(object, keys, what);
     return object;
   }
 
@@ -117,7 +97,7 @@ final class ServerActions {
       }
       return DatasetName.parse(text);
     }
-    return name(object(body, action, Set.of("dataset")), "dataset", action);
+    return name(object(body, action, List.of("dataset")), "dataset", action);
   }
 
   private static DatasetName name(ObjectNode body, String key, String action) {
@@ -181,7 +161,7 @@ final class ServerActions {
   }
 
   private Object rename(byte[] body) throws Exception {
-    ObjectNode request = object(body, "rename", Set.of("from", "to", "overwrite"));
+    ObjectNode request = object(body, "rename", List.of("from", "to", "overwrite"));
     DatasetName from = name(request, "from", "rename");
     DatasetName to = name(request, "to", "rename");
     JsonNode overwrite = request.get("overwrite");
@@ -194,7 +174,7 @@ final class ServerActions {
   }
 
   private Object refresh(byte[] body) throws Exception {
-    object(body, "refresh", Set.of());
+    object(body, "refresh", List.of());
     catalog.invalidate();
     return JSON.createObjectNode().put("datasets", catalog.names().size());
   }

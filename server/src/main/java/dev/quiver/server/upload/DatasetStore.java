@@ -296,11 +296,7 @@ public final class DatasetStore {
             + "'; such names are reserved for multi-part datasets");
       }
     }
-    Path dir = root.path();
-    List<String> segments = name.segments();
-    for (int i = 0; i < segments.size() - 1; i++) {
-      dir = dir.resolve(segments.get(i));
-    }
+    Path dir = root.parentOf(name);
     if (!dir.normalize().startsWith(root.path())) {
       throw new ProtocolException("dataset name '" + name + "' leaves the data root");
     }
