@@ -180,22 +180,22 @@ def test_dictionary_deltas_round_trip(client, ns):
     assert fetch(client, ns.name("delta")).column("d").to_pylist() == expected
 
 
-def test_dictionary_replaced_mid_stream_is_stored_faithfully_or_refused(client, ns, data_root):
+def test_dictionary_replaced_mid_stream_is_stored_as_parts_with_the_right_values(client, ns):
     # A Flight stream may replace a dictionary between batches (pyarrow does when the table's chunks
-    # carry different dictionaries); the IPC file format cannot. The server must either keep the
-    # values right or refuse the upload; it must not store batches decoded against the wrong dictionary.
+    # carry different dictionaries); an IPC file cannot. The server stores one part file per
+    # dictionary version, each a standalone IPC file, published together as one dataset.
     first = pa.table({"d": pa.array(["a", "b", "a"]).dictionary_encode(), "n": [0, 1, 2]})
     second = pa.table({"d": pa.array(["x", "y", "y", "x"]).dictionary_encode(), "n": [3, 4, 5, 6]})
     table = pa.concat_tables([first, second])
     expected = decoded(table)
-    before = _snapshot(client, ns)
-    try:
-        upload(client, command(ns.name("replaced")), table)
-    except pa.ArrowInvalid:
-        _assert_nothing_stored(client, ns, data_root, before)
-        return
+    acks = upload(client, command(ns.name("replaced")), table)
+    assert _final(acks)["parts"] == 2 and _final(acks)["rows"] == 7
     assert decoded(fetch(client, ns.name("replaced"))) == expected, "served values differ from the upload"
-    assert decoded(read_ipc_file(ns.path("replaced.arrow"))) == expected, "stored file differs from the upload"
+    parts = sorted(ns.path("replaced.parts").iterdir())
+    assert [p.name for p in parts] == ["part-000000.arrow", "part-000001.arrow"]
+    from_disk = pa.concat_tables([read_ipc_file(p) for p in parts])
+    assert decoded(from_disk) == expected, "stored parts differ from the upload"
+    assert describe(client, ns.name("replaced"))["parts"] == 2
 
 
 def _polars_frame(chunks: int) -> pl.DataFrame:
@@ -218,20 +218,19 @@ def _polars_frame(chunks: int) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("chunks", [1, 3], ids=["one-chunk", "three-chunks"])
-def test_polars_frame_uploaded_via_to_arrow_reads_back_in_polars(client, ns, data_root, chunks):
+def test_polars_frame_uploaded_via_to_arrow_reads_back_in_polars(client, ns, chunks):
     # Three chunks give three record batches whose categorical dictionaries differ (polars orders
-    # each chunk's categories by first appearance): an IPC file cannot store that, so the server
-    # refuses it with a hint, and the hinted fix (one chunk, one dictionary) uploads fine.
+    # each chunk's categories by first appearance): stored as three part files, one per dictionary.
     df = _polars_frame(chunks)
-    if chunks > 1:
-        before = _snapshot(client, ns)
-        with pytest.raises(pa.ArrowInvalid, match="replaces dictionary.*rechunk"):
-            upload(client, command(ns.name("frame")), df.to_arrow())
-        _assert_nothing_stored(client, ns, data_root, before)
-        df = df.rechunk()
-    upload(client, command(ns.name("frame")), df.to_arrow())
-    from_disk = pl.read_ipc(ns.path("frame.arrow"), memory_map=True)
-    assert from_disk.equals(df), f"polars reads something else from the stored file:\n{from_disk}\n{df}"
+    acks = upload(client, command(ns.name("frame")), df.to_arrow())
+    assert _final(acks)["rows"] == df.height
+    if chunks == 1:
+        from_disk = pl.read_ipc(ns.path("frame.arrow"), memory_map=True)
+    else:
+        parts = sorted(ns.path("frame.parts").iterdir())
+        assert len(parts) == chunks, f"one part per dictionary version expected: {parts}"
+        from_disk = pl.concat([pl.read_ipc(p, memory_map=True) for p in parts])
+    assert from_disk.equals(df), f"polars reads something else from the stored files:\n{from_disk}\n{df}"
     over_flight = pl.from_arrow(fetch(client, ns.name("frame")))
     assert over_flight.equals(df), "the dataset served over Flight differs from the frame"
 

@@ -13,6 +13,7 @@ import dev.quiver.server.ipc.IpcSchema;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -86,12 +87,21 @@ public final class DatasetStore {
     }
   }
 
-  /**
-   * Makes the complete, fsynced IPC file {@code upload} the new version of the dataset (or its new
-   * last part). On failure the upload file is deleted.
-   */
+  /** {@link #publish(UploadRequest, List, IpcSchema)} of a single file. */
   public Published publish(UploadRequest request, Path upload, IpcSchema schema)
       throws IOException, DatasetExistsException, DatasetUnreadableException {
+    return publish(request, List.of(upload), schema);
+  }
+
+  /**
+   * Makes the complete, fsynced IPC files {@code uploads} (one, or several parts in order) the new
+   * version of the dataset, or its new last parts. The upload files are moved or deleted either way.
+   */
+  public Published publish(UploadRequest request, List<Path> uploads, IpcSchema schema)
+      throws IOException, DatasetExistsException, DatasetUnreadableException {
+    if (uploads.isEmpty()) {
+      throw new IllegalArgumentException("nothing to publish");
+    }
     DatasetName name = request.dataset();
     ReentrantLock lock = lockFor(name);
     lock.lock();
@@ -102,25 +112,30 @@ public final class DatasetStore {
           if (existing.isPresent()) {
             throw new DatasetExistsException(name, "another upload created it first; use mode \"overwrite\" or \"append\"");
           }
-          yield replace(name, upload);
+          yield replace(name, uploads);
         }
-        case OVERWRITE -> replace(name, upload);
+        case OVERWRITE -> replace(name, uploads);
         case APPEND -> {
           checkSameSchema(name, schema);
-          yield existing.isEmpty() ? replace(name, upload) : append(name, existing.get(), upload);
+          yield existing.isEmpty() ? replace(name, uploads) : append(name, existing.get(), uploads);
         }
       };
     } finally {
       lock.unlock();
-      Files.deleteIfExists(upload);
+      for (Path upload : uploads) {
+        Files.deleteIfExists(upload);
+      }
     }
   }
 
-  /** {@code <name>.arrow} becomes {@code upload}; every other form of the dataset goes away. */
-  private Published replace(DatasetName name, Path upload) throws IOException {
+  /** The dataset becomes {@code uploads}; every other form of it goes away. */
+  private Published replace(DatasetName name, List<Path> uploads) throws IOException {
+    if (uploads.size() > 1) {
+      return installParts(name, List.of(), uploads);
+    }
     Path target = fileFor(name);
     createParents(name, target);
-    Files.move(upload, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(uploads.get(0), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     UploadStaging.syncDirectory(target.getParent());
     // A parts directory (or a file with another extension) of the same name would shadow or
     // resurface behind the new file; retire them. Removing the parts directory is the moment the
@@ -129,41 +144,72 @@ public final class DatasetStore {
     return new Published(name, target, 1);
   }
 
-  /** Adds {@code upload} as the next part of the dataset stored at {@code current}. */
-  private Published append(DatasetName name, Path current, Path upload) throws IOException {
-    if (root.isPartsDirectory(current)) {
-      List<Path> parts = root.parts(current);
-      // After the highest existing part, whatever gaps deletions by hand left.
-      Path next = current.resolve(partName(nextFreeIndex(parts), ".arrow"));
-      Files.move(upload, next, StandardCopyOption.ATOMIC_MOVE);
-      UploadStaging.syncDirectory(current);
-      return new Published(name, current, parts.size() + 1);
+  /** Adds {@code uploads} as the next parts of the dataset stored at {@code current}. */
+  private Published append(DatasetName name, Path current, List<Path> uploads) throws IOException {
+    if (!root.isPartsDirectory(current)) {
+      return installParts(name, List.of(current), uploads);
     }
-    // A single file becomes part 0 of a new parts directory, built aside and renamed into place.
+    List<Path> parts = root.parts(current);
+    if (uploads.size() > 1) {
+      return installParts(name, parts, uploads);
+    }
+    // One more part: a single rename into the directory. After the highest existing part,
+    // whatever gaps deletions by hand left.
+    Path next = current.resolve(partName(nextFreeIndex(parts), ".arrow"));
+    Files.move(uploads.get(0), next, StandardCopyOption.ATOMIC_MOVE);
+    UploadStaging.syncDirectory(current);
+    return new Published(name, current, parts.size() + 1);
+  }
+
+  /**
+   * Builds a parts directory aside, from {@code kept} (existing files, hard-linked, not copied)
+   * followed by {@code uploads}, and puts it in place in one step: a rename if the dataset had no
+   * parts directory (the new one shadows any single file, which is then removed), an atomic
+   * exchange with the old parts directory otherwise.
+   */
+  private Published installParts(DatasetName name, List<Path> kept, List<Path> uploads) throws IOException {
     Path building = staging.newPath(DataRoot.PARTS_SUFFIX);
     Files.createDirectory(building);
     try {
-      Path first = building.resolve(partName(0, extensionOf(current)));
-      try {
-        Files.createLink(first, current);
-      } catch (UnsupportedOperationException | IOException e) {
-        Files.copy(current, first);
-        try (var channel = java.nio.channels.FileChannel.open(first, java.nio.file.StandardOpenOption.WRITE)) {
-          channel.force(true);
-        }
+      int index = 0;
+      for (Path file : kept) {
+        linkOrCopy(file, building.resolve(partName(index++, extensionOf(file))));
       }
-      Files.move(upload, building.resolve(partName(1, ".arrow")), StandardCopyOption.ATOMIC_MOVE);
+      for (Path upload : uploads) {
+        Files.move(upload, building.resolve(partName(index++, ".arrow")), StandardCopyOption.ATOMIC_MOVE);
+      }
       UploadStaging.syncDirectory(building);
       Path target = partsFor(name);
-      Files.move(building, target, StandardCopyOption.ATOMIC_MOVE);
+      createParents(name, target);
+      if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+        if (!DirectoryExchange.exchange(building, target)) {
+          // No atomic exchange on this platform: readers may briefly find the dataset missing.
+          Path retired = staging.newPath(".retired");
+          Files.move(target, retired, StandardCopyOption.ATOMIC_MOVE);
+          Files.move(building, target, StandardCopyOption.ATOMIC_MOVE);
+          building = retired;
+        }
+        // building now holds the previous parts; readers keep their mappings of them.
+      } else {
+        Files.move(building, target, StandardCopyOption.ATOMIC_MOVE);
+      }
       UploadStaging.syncDirectory(target.getParent());
-      // The parts directory now shadows the single file; remove it (readers keep their mapping).
-      Files.deleteIfExists(current);
-      UploadStaging.syncDirectory(target.getParent());
-      return new Published(name, target, 2);
-    } catch (IOException | RuntimeException e) {
+      // The parts directory now shadows any single file of the same name; remove those.
+      removeForms(name, target);
+      return new Published(name, target, index);
+    } finally {
       UploadStaging.deleteTree(building);
-      throw e;
+    }
+  }
+
+  private static void linkOrCopy(Path source, Path link) throws IOException {
+    try {
+      Files.createLink(link, source);
+    } catch (UnsupportedOperationException | IOException e) {
+      Files.copy(source, link);
+      try (var channel = java.nio.channels.FileChannel.open(link, java.nio.file.StandardOpenOption.WRITE)) {
+        channel.force(true);
+      }
     }
   }
 

@@ -7,17 +7,15 @@ import dev.quiver.protocol.DatasetName;
 import dev.quiver.protocol.ProtocolException;
 import dev.quiver.protocol.UploadRequest;
 import dev.quiver.server.ipc.BatchCompressor;
-import dev.quiver.server.ipc.IpcFileWriter;
 import dev.quiver.server.ipc.IpcFormatException;
 import dev.quiver.server.ipc.IpcMessage;
 import dev.quiver.server.ipc.IpcSchema;
 import dev.quiver.server.ipc.MessageValidator;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.arrow.flight.impl.Flight;
@@ -30,7 +28,12 @@ import org.slf4j.LoggerFactory;
  * to a temporary IPC file as they arrive, header and body bytes as received (no vectors are
  * built); on a clean end of stream the file gets its footer, is fsynced and handed to
  * {@link DatasetStore#publish}. Any failure (a bad message, a limit, the client going away)
- * deletes the temporary file: nothing of a failed upload is ever visible.
+ * deletes the temporary files: nothing of a failed upload is ever visible.
+ *
+ * <p>A stream may replace a dictionary between batches (pyarrow does for a table whose chunks
+ * have different dictionaries); an IPC file cannot, since it holds one dictionary per id plus
+ * deltas. A replacement therefore ends the current file and starts the next, beginning with the
+ * dictionaries still in force, and the files are published together as the parts of one dataset.
  *
  * <p>Acknowledgements ({@code PutResult.app_metadata}, JSON): one per stored batch,
  * {@code {"batches": n, "rows": r}}, and a final one when the dataset is durable:
@@ -54,15 +57,15 @@ public final class UploadSession {
 
   private UploadRequest request;
   private IpcSchema schema;
-  private Path temporary;
-  private FileChannel channel;
-  private IpcFileWriter writer;
+  private StagedPart part;
+  private final List<StagedPart> finishedParts = new ArrayList<>();
+  private final DictionariesInForce dictionaries = new DictionariesInForce();
   private BatchCompressor compressor;
   private long received;
   private long rows;
   private int batches;
+  private long bytes;
   private boolean finished;
-  private final java.util.Set<Long> dictionariesSeen = new java.util.HashSet<>();
 
   public UploadSession(DatasetStore store, UploadLimits limits, BufferAllocator allocator, Replies replies) {
     this.store = store;
@@ -141,9 +144,7 @@ public final class UploadSession {
       throw new ProtocolException("dataset '" + request.dataset() + "': invalid schema message: " + e.getMessage(), e);
     }
     store.checkCanStart(request, schema);
-    temporary = store.staging().newFile();
-    channel = FileChannel.open(temporary, StandardOpenOption.WRITE);
-    writer = new IpcFileWriter(channel, schema);
+    part = StagedPart.open(store.staging(), schema);
     if (request.compression() != UploadRequest.Compression.NONE) {
       compressor = new BatchCompressor(allocator, request.compression() == UploadRequest.Compression.ZSTD);
     }
@@ -158,21 +159,20 @@ public final class UploadSession {
       throw new ProtocolException("dataset '" + request.dataset() + "': " + e.getMessage(), e);
     }
     if (checked.kind() == IpcMessage.Kind.DICTIONARY_BATCH) {
-      if (!dictionariesSeen.add(checked.dictionaryId()) && !checked.delta()) {
-        // The IPC file format holds one dictionary per id (plus deltas); storing a replacement
-        // would silently re-map earlier batches' indices to the new values.
-        throw new ProtocolException("dataset '" + request.dataset() + "': the stream replaces dictionary "
-            + checked.dictionaryId() + " after sending it, which an IPC file cannot store; send one dictionary per"
-            + " column (pyarrow: table.unify_dictionaries(); polars: rechunk()) or dictionary deltas");
+      byte[] copy = body.toByteArray();
+      if (!checked.delta() && dictionaries.contains(checked.dictionaryId())) {
+        // An IPC file holds one dictionary per id (plus deltas): a replacement starts the next part.
+        startNextPart(checked.dictionaryId());
       }
-      writer.writeDictionary(header, body.asReadOnlyByteBufferList(), body.size());
+      dictionaries.add(checked.dictionaryId(), checked.delta(), header, copy);
+      part.writeDictionary(header, List.of(ByteBuffer.wrap(copy)), copy.length);
       return;
     }
     if (compressor != null && !checked.compressed()) {
       BatchCompressor.Compressed compressed = compressor.compress(header, body.asReadOnlyByteBuffer(), where);
-      writer.writeBatch(compressed.header(), compressed.body(), compressed.bodyLength());
+      part.writeBatch(compressed.header(), compressed.body(), compressed.bodyLength());
     } else {
-      writer.writeBatch(header, body.asReadOnlyByteBufferList(), body.size());
+      part.writeBatch(header, body.asReadOnlyByteBufferList(), body.size());
     }
     batches++;
     rows += checked.rows();
@@ -181,6 +181,31 @@ public final class UploadSession {
     }
     ObjectNode ack = JSON.createObjectNode().put("batches", batches).put("rows", rows);
     replies.ack(JSON.writeValueAsBytes(ack));
+  }
+
+  /**
+   * Ends the current part and opens the next, which starts with every dictionary in force except
+   * {@code replaced} (whose replacement the caller writes next). A part without record batches
+   * holds nothing a reader needs and is dropped instead of kept.
+   */
+  private void startNextPart(long replaced) throws IOException {
+    endPart(false);
+    part = StagedPart.open(store.staging(), schema);
+    for (DictionariesInForce.Message message : dictionaries.inForceExcept(replaced)) {
+      part.writeDictionary(message.header(), List.of(ByteBuffer.wrap(message.body())), message.body().length);
+    }
+  }
+
+  /** Completes the current part, or drops it if it has no record batches and {@code keepEmpty} is false. */
+  private void endPart(boolean keepEmpty) throws IOException {
+    StagedPart ending = part;
+    part = null;
+    if (ending.batches() == 0 && !keepEmpty) {
+      ending.discard();
+      return;
+    }
+    finishedParts.add(ending); // from here abort() deletes it
+    bytes += ending.finish();
   }
 
   /** The client finished sending: complete, fsync and publish the dataset, then send the final ack. */
@@ -192,12 +217,10 @@ public final class UploadSession {
       if (request == null || schema == null) {
         throw new ProtocolException("DoPut ended before a schema message arrived: nothing to store");
       }
-      writer.finish();
-      long bytes = writer.position();
-      channel.force(true);
-      channel.close();
-      channel = null;
-      DatasetStore.Published published = store.publish(request, temporary, schema);
+      endPart(finishedParts.isEmpty()); // a stream without batches still makes an (empty) dataset
+      List<Path> files = finishedParts.stream().map(StagedPart::path).toList();
+      DatasetStore.Published published = store.publish(request, files, schema);
+      finishedParts.clear();
       finished = true;
       DatasetStore.logPublished(published);
       ObjectNode ack = JSON.createObjectNode()
@@ -219,22 +242,11 @@ public final class UploadSession {
   /** Stops the upload and deletes what was written; safe to call more than once. */
   public void abort() {
     finished = true;
-    if (channel != null) {
-      try {
-        channel.close();
-      } catch (IOException e) {
-        log.debug("closing an aborted upload's file", e);
-      }
-      channel = null;
+    if (part != null) {
+      part.discard();
+      part = null;
     }
-    if (temporary != null) {
-      try {
-        Files.deleteIfExists(temporary);
-      } catch (IOException e) {
-        log.warn("could not delete the temporary file {} of an aborted upload; it goes at the next start", temporary, e);
-      }
-      temporary = null;
-    }
+    finishedParts.forEach(StagedPart::discard);
+    finishedParts.clear();
   }
-
 }

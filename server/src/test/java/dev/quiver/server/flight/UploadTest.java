@@ -671,24 +671,74 @@ class UploadTest {
   }
 
   @Test
-  void dictionaryReplacedMidStreamIsServedWithTheRightValuesOrRefused() throws Exception {
-    // An IPC stream may replace a dictionary between batches; the IPC file format the upload is
-    // stored in cannot. Storing the messages as they came makes every batch decode against the
-    // last dictionary. Either the values come back right, or the upload is refused.
+  void aStreamThatReplacesItsDictionaryIsStoredAsPartsAndServedWithTheRightValues() throws Exception {
+    // An IPC stream may replace a dictionary between batches; an IPC file cannot (one dictionary
+    // per id). The upload becomes one part file per dictionary version, published together.
     ArrowFiles.Spec spec = ArrowFiles.Spec.stream(4, 10).replacingDictionary();
     try (TestServer server = TestServer.start(data)) {
       RawOutcome outcome = rawPut(server, upload(pathDescriptor("replaced"), spec));
-      if (outcome.status().getCode() == Status.Code.INVALID_ARGUMENT) {
-        awaitStagingEmpty();
-        assertThat(files()).isEmpty();
-        return;
-      }
       assertThat(outcome.status().getCode()).as(outcome.status().toString()).isEqualTo(Status.Code.OK);
+      JsonNode last = JSON.readTree(outcome.acks().get(outcome.acks().size() - 1));
+      assertThat(last.get("parts").asInt()).isEqualTo(2);
+      assertThat(last.get("batches").asInt()).isEqualTo(4);
+      assertThat(last.get("rows").asInt()).isEqualTo(40);
+      assertThat(files()).containsExactly("replaced.parts", "replaced.parts/part-000000.arrow",
+          "replaced.parts/part-000001.arrow");
+
+      // Each part is a standalone IPC file decoding to its own batches...
+      List<List<List<Object>>> stored = new ArrayList<>();
+      for (String part : List.of("part-000000.arrow", "part-000001.arrow")) {
+        stored.addAll(ArrowFiles.read(allocator, Files.readAllBytes(data.resolve("replaced.parts").resolve(part)))
+            .batches());
+      }
+      assertThat(stored).isEqualTo(ArrowFiles.expected(spec));
+      // ...and the dataset is served as one stream whose dictionaries change where they did.
       List<List<Object>> expected = new ArrayList<>();
       ArrowFiles.select(ArrowFiles.expected(spec), List.of("id", "category")).forEach(expected::addAll);
       FlightReads.Result served = FlightReads.read(server.client(),
           "{\"dataset\": \"replaced\", \"columns\": [\"id\", \"category\"]}");
       assertThat(served.rows()).as("values served").isEqualTo(expected);
+      awaitStagingEmpty();
+    }
+  }
+
+  @Test
+  void aDictionaryReplacedBeforeAnyBatchUsedItLeavesNoEmptyPart() throws Exception {
+    ArrowFiles.Spec spec = ArrowFiles.Spec.stream(4, 10).replacingDictionary();
+    List<IpcMsg> messages = stream(spec);
+    List<Integer> dictionaries = new ArrayList<>();
+    for (int i = 0; i < messages.size(); i++) {
+      if (Message.getRootAsMessage(ByteBuffer.wrap(messages.get(i).header()).order(ByteOrder.LITTLE_ENDIAN))
+          .headerType() == org.apache.arrow.flatbuf.MessageHeader.DictionaryBatch) {
+        dictionaries.add(i);
+      }
+    }
+    assertThat(dictionaries).as("the spec sends two dictionaries").hasSize(2);
+    int second = dictionaries.get(1);
+    try (TestServer server = TestServer.start(data)) {
+      // schema, first dictionary, second dictionary, the batches after it: the first is never used.
+      List<Flight.FlightData> early = new ArrayList<>();
+      early.add(data(pathDescriptor("early"), messages.get(0).header(), messages.get(0).body()));
+      early.add(data(null, messages.get(1).header(), messages.get(1).body()));
+      for (IpcMsg m : messages.subList(second, messages.size())) {
+        early.add(data(null, m.header(), m.body()));
+      }
+      assertThat(rawPut(server, early).status().getCode()).isEqualTo(Status.Code.OK);
+      // schema and everything up to and including the second dictionary: the stream ends before using it.
+      List<Flight.FlightData> late = new ArrayList<>();
+      for (IpcMsg m : messages.subList(0, second + 1)) {
+        late.add(data(late.isEmpty() ? pathDescriptor("late") : null, m.header(), m.body()));
+      }
+      assertThat(rawPut(server, late).status().getCode()).isEqualTo(Status.Code.OK);
+
+      assertThat(files()).containsExactly("early.arrow", "late.arrow");
+      List<List<List<Object>>> expected = ArrowFiles.expected(spec);
+      int firstHalf = second - 2; // batches sent before the second dictionary
+      assertThat(ArrowFiles.read(allocator, Files.readAllBytes(data.resolve("early.arrow"))).batches())
+          .isEqualTo(expected.subList(firstHalf, expected.size()));
+      assertThat(ArrowFiles.read(allocator, Files.readAllBytes(data.resolve("late.arrow"))).batches())
+          .isEqualTo(expected.subList(0, firstHalf));
+      awaitStagingEmpty();
     }
   }
 }

@@ -429,6 +429,98 @@ class DatasetStoreTest {
     }
   }
 
+  // ---- uploads that needed several files (a stream that replaced a dictionary) -----------------------
+
+  private DatasetStore.Published publishParts(String name, Mode mode, Spec... specs) throws Exception {
+    List<Path> uploads = new ArrayList<>();
+    for (Spec spec : specs) {
+      uploads.add(upload(spec));
+    }
+    return store.publish(request(name, mode), uploads, schema);
+  }
+
+  @Test
+  void aMultiFileUploadIsPublishedAsOnePartsDirectory() throws Exception {
+    DatasetStore.Published published = publishParts("m/t", Mode.CREATE, V1, V2);
+    assertThat(published.parts()).isEqualTo(2);
+    assertThat(published.path()).isEqualTo(rootDir.toRealPath().resolve("m/t.parts"));
+    assertThat(files()).containsExactly("m", "m/t.parts", "m/t.parts/part-000000.arrow", "m/t.parts/part-000001.arrow");
+    assertThat(read("m/t")).isEqualTo(expected(V1, V2));
+    assertThat(stagingEntries()).isEmpty();
+
+    assertThatThrownBy(() -> publishParts("m/t", Mode.CREATE, V2, V1)).isInstanceOf(DatasetExistsException.class);
+    assertThat(read("m/t")).isEqualTo(expected(V1, V2));
+    assertThat(stagingEntries()).as("the refused uploads are deleted").isEmpty();
+  }
+
+  @Test
+  void overwritingASingleFileWithPartsLeavesOnlyTheParts() throws Exception {
+    publish("t", Mode.CREATE, V1);
+    try (OpenDataset old = catalog.open(DatasetName.parse("t"))) {
+      publishParts("t", Mode.OVERWRITE, V2, V2, V1);
+      assertThat(files()).containsExactly("t.parts", "t.parts/part-000000.arrow", "t.parts/part-000001.arrow",
+          "t.parts/part-000002.arrow");
+      assertThat(read("t")).isEqualTo(expected(V2, V2, V1));
+      assertThat(readOpen(old)).isEqualTo(expected(V1));
+    }
+    assertThat(stagingEntries()).isEmpty();
+  }
+
+  @Test
+  void overwritingPartsWithPartsSwapsTheDirectoriesWhileAReaderKeepsTheOldOnes() throws Exception {
+    publishParts("t", Mode.CREATE, V1, V1);
+    Object oldDirectory = fileKey(rootDir.resolve("t.parts"));
+    try (OpenDataset old = catalog.open(DatasetName.parse("t"))) {
+      publishParts("t", Mode.OVERWRITE, V2, V1, V2);
+      assertThat(fileKey(rootDir.resolve("t.parts"))).as("a new directory took the name").isNotEqualTo(oldDirectory);
+      assertThat(read("t")).isEqualTo(expected(V2, V1, V2));
+      assertThat(readOpen(old)).isEqualTo(expected(V1, V1));
+    }
+    assertThat(files()).hasSize(4);
+    assertThat(stagingEntries()).as("the old directory is deleted").isEmpty();
+  }
+
+  @Test
+  void overwritingPartsWithOneFileLeavesOnlyTheFile() throws Exception {
+    publishParts("t", Mode.CREATE, V1, V1);
+    publish("t", Mode.OVERWRITE, V2);
+    assertThat(files()).containsExactly("t.arrow");
+    assertThat(read("t")).isEqualTo(expected(V2));
+  }
+
+  @Test
+  void appendingSeveralFilesAddsThemAllInOneStep() throws Exception {
+    Spec v3 = Spec.file(1, 7);
+    publish("log", Mode.CREATE, V1);
+    Object firstKey = fileKey(rootDir.resolve("log.arrow"));
+    assertThat(publishParts("log", Mode.APPEND, V2, v3).parts()).isEqualTo(3);
+    assertThat(files()).containsExactly("log.parts", "log.parts/part-000000.arrow", "log.parts/part-000001.arrow",
+        "log.parts/part-000002.arrow");
+    assertThat(fileKey(rootDir.resolve("log.parts/part-000000.arrow"))).as("hard link").isEqualTo(firstKey);
+
+    // Onto an existing parts directory: the existing parts are linked into a new directory that
+    // replaces the old one atomically, so a reader never sees only some of the new parts.
+    Object secondKey = fileKey(rootDir.resolve("log.parts/part-000001.arrow"));
+    assertThat(publishParts("log", Mode.APPEND, v3, V1).parts()).isEqualTo(5);
+    assertThat(fileKey(rootDir.resolve("log.parts/part-000001.arrow"))).isEqualTo(secondKey);
+    assertThat(read("log")).isEqualTo(expected(V1, V2, v3, v3, V1));
+    assertThat(files()).hasSize(6);
+    assertThat(stagingEntries()).isEmpty();
+  }
+
+  @Test
+  void directoryExchangeSwapsTwoDirectories() throws Exception {
+    Path a = Files.createDirectories(scratch.resolve("a"));
+    Path b = Files.createDirectories(scratch.resolve("b"));
+    Files.writeString(a.resolve("from-a"), "a");
+    Files.writeString(b.resolve("from-b"), "b");
+    assertThat(DirectoryExchange.exchange(a, b)).as("renameat2 works on Linux").isTrue();
+    assertThat(a.resolve("from-b")).exists();
+    assertThat(b.resolve("from-a")).exists();
+    assertThat(DirectoryExchange.exchange(a, scratch.resolve("missing"))).isFalse();
+    assertThat(a.resolve("from-b")).as("a failed exchange changes nothing").exists();
+  }
+
   // ---- names that reach into a parts directory ---------------------------------------------------
 
   @Test
