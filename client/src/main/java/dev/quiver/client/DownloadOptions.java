@@ -6,8 +6,10 @@ import java.util.Objects;
  * How {@link QuiverClient#download} runs. Immutable; start from {@link #defaults()}.
  *
  * @param parallelism  endpoints fetched at the same time (at least 1; default 4)
- * @param maxResumes   how many times a broken connection may be resumed, for the whole download
- *                     (default 5); each resume asks only for the batches not yet received
+ * @param maxResumes   how many times each endpoint may be resumed after its connection broke
+ *                     (default 5); a resume asks only for the batches not yet received. Errors
+ *                     counted as a broken connection: UNAVAILABLE, and INTERNAL or UNKNOWN (what
+ *                     gRPC reports for a stream cut mid-way)
  * @param overwrite    whether an existing file at the destination may be replaced (default false)
  * @param progress     told after every batch written
  * @param cancellation lets another thread stop the download

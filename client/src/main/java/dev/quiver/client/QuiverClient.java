@@ -279,10 +279,15 @@ public final class QuiverClient implements AutoCloseable {
 
   /** Checks a dataset name before it is sent, so a typo fails with the reason, not a server round trip. */
   private static String checked(String name) {
+    if (name == null) {
+      throw new InvalidRequestException("a dataset name is required", null);
+    }
     try {
-      return DatasetName.parse(Objects.requireNonNull(name, "name")).toString();
+      return DatasetName.parse(name).toString();
     } catch (ProtocolException e) {
-      throw new InvalidRequestException("invalid dataset name '" + name + "': " + e.getMessage(), e);
+      String message = e.getMessage();
+      throw new InvalidRequestException(message.contains(name) && !name.isEmpty() ? message
+          : "invalid dataset name '" + name + "': " + message, e);
     }
   }
 

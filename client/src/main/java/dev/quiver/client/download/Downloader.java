@@ -1,6 +1,7 @@
 package dev.quiver.client.download;
 
 import dev.quiver.client.Cancellation;
+import dev.quiver.client.DestinationExistsException;
 import dev.quiver.client.DownloadOptions;
 import dev.quiver.client.DownloadResult;
 import dev.quiver.client.LocalIoException;
@@ -28,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.flight.FlightDescriptor;
 import org.apache.arrow.flight.FlightEndpoint;
@@ -90,11 +92,21 @@ public final class Downloader {
       IpcAssembler.Written written = new IpcAssembler(dataset.toString(), stream)
           .write(temporary, schemaHeader, schema, endpoints);
       publish(temporary);
+      progress.complete(written.bytes());
       return new DownloadResult(destination, written.rows(), written.batches(), written.bytes(), resumes.get());
     } catch (IOException | UncheckedIOException e) {
       throw new LocalIoException(what + " failed writing " + destination + ": " + e.getMessage(), e);
     } finally {
       pool.shutdownNow();
+      try {
+        // After a failure, fetches cancelled but still running could create or write their spool
+        // files after the cleanup below: let them end first.
+        if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+          log.log(System.Logger.Level.WARNING, what + ": endpoint fetches did not stop in time");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       for (EndpointFetch endpoint : endpoints) {
         try {
           endpoint.discard();
@@ -119,8 +131,8 @@ public final class Downloader {
       throw new LocalIoException(what + " failed: " + destination + " is a directory; give a file name", null);
     }
     if (Files.exists(destination) && !options.overwrite()) {
-      throw new LocalIoException(what + " failed: " + destination + " already exists; allow overwriting to replace it",
-          null);
+      throw new DestinationExistsException(what + " failed: " + destination
+          + " already exists; allow overwriting to replace it", null);
     }
     if (!Files.isWritable(directory)) {
       throw new LocalIoException(what + " failed: the directory " + directory + " is not writable", null);
@@ -165,6 +177,9 @@ public final class Downloader {
         if (cause instanceof IOException io) {
           throw io;
         }
+        if (cause instanceof TransferCancelledException) {
+          throw new TransferCancelledException(what + " was cancelled", cause); // say which download
+        }
         throw Errors.translate(cause, what, connection.target());
       } catch (InterruptedException e) {
         endpoints.forEach(EndpointFetch::cancel);
@@ -175,14 +190,11 @@ public final class Downloader {
   }
 
   /** Called by an endpoint whose connection broke: whether it may ask again. */
-  private boolean tryResume(Throwable cause) {
-    if (!Errors.isTransient(cause) || options.cancellation().isCancelled()) {
+  private boolean tryResume(Throwable cause, int attempt) {
+    if (!Errors.isTransient(cause) || options.cancellation().isCancelled() || attempt > options.maxResumes()) {
       return false;
     }
-    int attempt = resumes.incrementAndGet();
-    if (attempt > options.maxResumes()) {
-      return false;
-    }
+    resumes.incrementAndGet();
     log.log(System.Logger.Level.INFO, what + ": connection broke (" + cause.getMessage() + "), resuming ("
         + attempt + " of " + options.maxResumes() + ")");
     try {

@@ -35,7 +35,8 @@ import org.apache.arrow.flight.impl.FlightServiceGrpc;
 final class EndpointFetch {
   /** Whether another resume is allowed; shared by every endpoint of a download. */
   interface ResumeBudget {
-    boolean tryResume(Throwable cause);
+    /** {@code attempt} counts this endpoint's resumes, from 1. */
+    boolean tryResume(Throwable cause, int attempt);
   }
 
   private final Connection connection;
@@ -50,6 +51,7 @@ final class EndpointFetch {
   private long spoolEnd;
   private ByteBuffer schemaHeader;
   private int batchesDone;
+  private int resumed;
   private volatile Context.CancellableContext call;
   private volatile boolean cancelled;
 
@@ -75,7 +77,7 @@ final class EndpointFetch {
         if (cancelled) {
           throw new TransferCancelledException("download cancelled", e);
         }
-        if (!resumes.tryResume(e)) {
+        if (!resumes.tryResume(e, ++resumed)) {
           throw e;
         }
         // Messages arrive whole, so the spool ends at the last complete one: ask for the rest.
@@ -119,6 +121,7 @@ final class EndpointFetch {
           case SCHEMA -> {
             if (schemaHeader == null) {
               schemaHeader = ByteBuffer.allocate(header.remaining()).put(header.duplicate()).flip();
+              progress.addBytes(IpcMessage.framed(header).remaining());
             }
           }
           case DICTIONARY_BATCH -> {
@@ -128,7 +131,7 @@ final class EndpointFetch {
               continue;
             }
             dictionaries.record(message.dictionaryId(), message.delta(), digest);
-            append(message, data, digest);
+            progress.addBytes(append(message, data, digest));
           }
           case RECORD_BATCH -> {
             beforeFirstBatch = false;

@@ -24,15 +24,27 @@ public final class ProgressCounter {
     bytes.addAndGet(n);
   }
 
-  /** Counts one record batch and reports. */
-  public void addBatch(long batchBytes, long batchRows) {
+  /**
+   * Counts one record batch and reports. Synchronized so that reports from parallel threads reach
+   * the listener in order (never going backwards); it runs once per batch, so the lock is cheap.
+   */
+  public synchronized void addBatch(long batchBytes, long batchRows) {
     TransferProgress now = new TransferProgress(bytes.addAndGet(batchBytes), batches.incrementAndGet(),
         rows.addAndGet(batchRows), totalBytes, totalRows);
     listener.onProgress(now);
   }
 
+  /**
+   * Reports the end of a download: the byte count becomes the size of what was received once
+   * (endpoints each repeat the schema, so the running count is not exact), so a total is reached.
+   */
+  public synchronized void complete(long finalBytes) {
+    bytes.set(totalBytes > 0 ? Math.max(totalBytes, bytes.get()) : Math.max(finalBytes, bytes.get()));
+    listener.onProgress(snapshot());
+  }
+
   /** Sets the totals from an acknowledgement that reports them, and reports. */
-  public void set(long batchCount, long rowCount) {
+  public synchronized void set(long batchCount, long rowCount) {
     batches.set(batchCount);
     rows.set(rowCount);
     listener.onProgress(snapshot());

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.flatbuf.Block;
 import org.apache.arrow.flatbuf.Footer;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * A local Arrow IPC file (file or stream format, told apart by the magic) read as its raw messages:
@@ -78,11 +80,15 @@ final class LocalIpcFile implements AutoCloseable {
     }
     Footer footer = Footer.getRootAsFooter(map(size - 10 - footerLength, footerLength).order(ByteOrder.LITTLE_ENDIAN));
     List<Message> out = new ArrayList<>();
-    Message schema = messageAt(8);
-    if (schema == null || schema.info().kind() != IpcMessage.Kind.SCHEMA) {
-      throw damaged("it does not start with a schema message");
+    // The schema comes from the footer, which every reader of the file format uses: some writers
+    // (polars) put something else than a standard schema message after the leading magic.
+    ByteBuffer schemaHeader;
+    try {
+      schemaHeader = MessageSerializer.serializeMetadata(Schema.convertSchema(footer.schema()));
+    } catch (RuntimeException e) {
+      throw damaged("its footer's schema is unreadable: " + e);
     }
-    out.add(schema);
+    out.add(new Message(schemaHeader, ByteBuffer.allocate(0), IpcMessage.of(schemaHeader), 8));
     Block block = new Block();
     for (int i = 0; i < footer.dictionariesLength(); i++) {
       out.add(messageAt(footer.dictionaries(block, i).offset()));
@@ -95,16 +101,19 @@ final class LocalIpcFile implements AutoCloseable {
 
   /** The message at {@code offset}, or null at an end-of-stream marker. */
   private Message messageAt(long offset) throws IOException {
-    if (offset < 0 || offset + 8 > size) {
+    // Pre-0.15 streams have no continuation marker: a 4-byte length, and a 4-byte end-of-stream marker.
+    if (offset < 0 || offset + 4 > size) {
       throw damaged("a message at byte " + offset + " lies outside the file");
     }
-    ByteBuffer prefix = map(offset, 8).order(ByteOrder.LITTLE_ENDIAN);
-    int first = prefix.getInt(0);
-    long headerStart = offset + 8;
-    int length = prefix.getInt(4);
-    if (first != IpcMessage.CONTINUATION) { // pre-1.0 streams: no continuation marker
-      length = first;
-      headerStart = offset + 4;
+    int first = map(offset, 4).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
+    long headerStart = offset + 4;
+    int length = first;
+    if (first == IpcMessage.CONTINUATION) {
+      if (offset + 8 > size) {
+        throw damaged("a message at byte " + offset + " lies outside the file");
+      }
+      length = map(offset + 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
+      headerStart = offset + 8;
     }
     if (length == 0) {
       return null;

@@ -12,7 +12,9 @@ import dev.quiver.protocol.DatasetName;
 import dev.quiver.protocol.UploadRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import org.apache.arrow.flight.AsyncPutListener;
 import org.apache.arrow.flight.FlightClient;
 import org.apache.arrow.flight.FlightDescriptor;
@@ -49,7 +51,22 @@ public final class ReaderUploader {
   public UploadResult upload(ArrowReader reader) {
     try {
       VectorSchemaRoot root = reader.getVectorSchemaRoot();
-      return send(root, reader, () -> reader.loadNextBatch());
+      // The put sends the reader's dictionaries once, as they are after the first batch is loaded (a
+      // stream reader loads them only then). A later replacement or delta cannot be sent: refuse it
+      // rather than store batches whose indices point into the wrong dictionary.
+      List<List<ArrowBuf>> sent = new ArrayList<>();
+      return send(root, reader, () -> {
+        boolean loaded = reader.loadNextBatch();
+        List<List<ArrowBuf>> now = dictionaryBuffers(reader);
+        if (sent.isEmpty()) {
+          sent.addAll(now);
+        } else if (!sameBuffers(sent, now)) {
+          throw new IllegalArgumentException("the reader replaced or extended a dictionary after the first batch,"
+              + " which a Flight upload from an ArrowReader cannot send; upload the IPC file itself"
+              + " (upload(Path, ...)) to keep every dictionary");
+        }
+        return loaded;
+      });
     } catch (IOException e) {
       throw new LocalIoException(what + " failed reading the batches: " + e.getMessage(), e);
     }
@@ -57,14 +74,22 @@ public final class ReaderUploader {
 
   /** Sends each root of {@code batches}, which must all have {@code schema}. */
   public UploadResult upload(Schema schema, Iterator<VectorSchemaRoot> batches) {
-    BufferAllocator allocator = connection.allocator();
+    // The put root takes references to the caller's buffers, which arrow-java allows only between
+    // allocators of one root allocator: create it where the caller's first batch lives.
+    VectorSchemaRoot[] first = {batches.hasNext() ? batches.next() : null};
+    BufferAllocator allocator = first[0] == null || first[0].getFieldVectors().isEmpty() ? connection.allocator()
+        : first[0].getFieldVectors().get(0).getAllocator();
     try (VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator)) {
       VectorLoader loader = new VectorLoader(root);
       return send(root, null, () -> {
-        if (!batches.hasNext()) {
-          return false;
+        VectorSchemaRoot next = first[0];
+        first[0] = null;
+        if (next == null) {
+          if (!batches.hasNext()) {
+            return false;
+          }
+          next = batches.next();
         }
-        VectorSchemaRoot next = batches.next();
         if (!next.getSchema().equals(schema)) {
           throw new IllegalArgumentException("a batch has schema " + next.getSchema() + ", not " + schema);
         }
@@ -101,6 +126,12 @@ public final class ReaderUploader {
     UploadRequest request = new UploadRequest(dataset, options.mode(), options.compression());
     FlightDescriptor descriptor = FlightDescriptor.command(request.toJson().getBytes(StandardCharsets.UTF_8));
     Cancellation cancellation = options.cancellation();
+    boolean more;
+    try {
+      more = !cancellation.isCancelled() && next.load(); // before the put starts: see upload(ArrowReader)
+    } catch (IllegalArgumentException e) {
+      throw new dev.quiver.client.InvalidRequestException(what + " failed: " + e.getMessage(), e);
+    }
     FlightClient.ClientStreamListener stream;
     try {
       stream = dictionaries == null
@@ -111,8 +142,9 @@ public final class ReaderUploader {
     }
     try (Cancellation.Registration ignored = cancellation.onCancel(
         () -> stream.error(new RuntimeException("cancelled by the client")))) {
-      while (!cancellation.isCancelled() && next.load()) {
+      while (more) {
         stream.putNext();
+        more = !cancellation.isCancelled() && next.load();
       }
       if (cancellation.isCancelled()) {
         throw new TransferCancelledException(what + " was cancelled; nothing was stored", null);
@@ -120,15 +152,44 @@ public final class ReaderUploader {
       stream.completed();
       listener.getResult();
       return acks.result(what);
+    } catch (IOException e) {
+      stream.error(e); // reading the batches failed: end the call, so the server discards the upload
+      throw e;
     } catch (RuntimeException e) {
+      stream.error(e); // a no-op if the call already ended
       if (cancellation.isCancelled()) {
         throw new TransferCancelledException(what + " was cancelled; nothing was stored", e);
       }
       if (e instanceof IllegalArgumentException) {
-        stream.error(e);
         throw new dev.quiver.client.InvalidRequestException(what + " failed: " + e.getMessage(), e);
       }
       throw Errors.translate(e, what, connection.target());
     }
+  }
+
+  /** The buffers of each dictionary of {@code provider}: a reader loading a dictionary message replaces them. */
+  private static List<List<ArrowBuf>> dictionaryBuffers(org.apache.arrow.vector.dictionary.DictionaryProvider provider) {
+    List<List<ArrowBuf>> out = new ArrayList<>();
+    for (long id : new java.util.TreeSet<>(provider.getDictionaryIds())) {
+      out.add(provider.lookup(id).getVector().getFieldBuffers());
+    }
+    return out;
+  }
+
+  private static boolean sameBuffers(List<List<ArrowBuf>> a, List<List<ArrowBuf>> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i).size() != b.get(i).size()) {
+        return false;
+      }
+      for (int j = 0; j < a.get(i).size(); j++) {
+        if (a.get(i).get(j) != b.get(i).get(j)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 }
