@@ -1,6 +1,5 @@
 package dev.quiver.cli;
 
-import dev.quiver.client.Cancellation;
 import dev.quiver.client.DestinationExistsException;
 import dev.quiver.client.DownloadOptions;
 import dev.quiver.client.DownloadResult;
@@ -39,18 +38,16 @@ final class GetCommand extends QuiverCommand {
 
   @Override
   void run(QuiverClient client) {
-    Cancellation cancellation = new Cancellation();
-    session().interrupts().cancelOnInterrupt(cancellation);
-    DownloadOptions options = DownloadOptions.defaults().withParallelism(parallel).withOverwrite(overwrite)
-        .withCancellation(cancellation);
-    long start = System.nanoTime();
-    DownloadResult result;
-    try (ProgressBar bar = progress.bar(session(), json())) {
-      result = client.download(name, file, options.withProgress(bar));
+    DownloadOptions options = DownloadOptions.defaults().withParallelism(parallel).withOverwrite(overwrite);
+    Timed<DownloadResult> timed;
+    try {
+      timed = transfer(progress, (cancellation, listener) ->
+          client.download(name, file, options.withCancellation(cancellation).withProgress(listener)));
     } catch (DestinationExistsException e) {
       throw new DestinationExistsException(file + " already exists; pass --overwrite to replace it", e);
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
+    DownloadResult result = timed.result();
+    double seconds = timed.seconds();
     if (json()) {
       Json.print(out(), Json.object().put("dataset", name).put("file", result.file().toString())
           .put("rows", result.rows()).put("batches", result.batches()).put("bytes", result.bytes())

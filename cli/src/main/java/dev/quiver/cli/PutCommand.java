@@ -1,6 +1,5 @@
 package dev.quiver.cli;
 
-import dev.quiver.client.Cancellation;
 import dev.quiver.client.QuiverClient;
 import dev.quiver.client.UploadOptions;
 import dev.quiver.client.UploadResult;
@@ -42,16 +41,11 @@ final class PutCommand extends QuiverCommand {
 
   @Override
   void run(QuiverClient client) {
-    Cancellation cancellation = new Cancellation();
-    session().interrupts().cancelOnInterrupt(cancellation);
-    UploadOptions options = UploadOptions.defaults().withMode(mode).withCompression(compression)
-        .withCancellation(cancellation);
-    long start = System.nanoTime();
-    UploadResult result;
-    try (ProgressBar bar = progress.bar(session(), json())) {
-      result = client.upload(file, name, options.withProgress(bar));
-    }
-    double seconds = (System.nanoTime() - start) / 1e9;
+    UploadOptions options = UploadOptions.defaults().withMode(mode).withCompression(compression);
+    Timed<UploadResult> timed = transfer(progress, (cancellation, listener) ->
+        client.upload(file, name, options.withCancellation(cancellation).withProgress(listener)));
+    UploadResult result = timed.result();
+    double seconds = timed.seconds();
     if (json()) {
       Json.print(out(), Json.object().put("dataset", result.dataset()).put("mode", result.mode())
           .put("batches", result.batches()).put("rows", result.rows()).put("bytes", result.bytes())

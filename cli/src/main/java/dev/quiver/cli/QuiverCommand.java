@@ -1,5 +1,7 @@
 package dev.quiver.cli;
 
+import dev.quiver.client.Cancellation;
+import dev.quiver.client.ProgressListener;
 import dev.quiver.client.QuiverClient;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
@@ -35,5 +37,25 @@ abstract class QuiverCommand implements Callable<Integer> {
 
   final boolean json() {
     return main.global.json;
+  }
+
+  /** What a transfer returned, and how long it took. */
+  record Timed<T>(T result, double seconds) {}
+
+  /** A transfer given its cancellation (Ctrl-C) and progress listener (the bar). */
+  interface Transfer<T> {
+    T run(Cancellation cancellation, ProgressListener progress);
+  }
+
+  /** Runs a transfer with Ctrl-C cancelling it and, unless switched off, a progress bar drawing it. */
+  final <T> Timed<T> transfer(ProgressOptions progress, Transfer<T> transfer) {
+    Cancellation cancellation = new Cancellation();
+    session().interrupts().cancelOnInterrupt(cancellation);
+    long start = System.nanoTime();
+    T result;
+    try (ProgressBar bar = progress.bar(session(), json())) {
+      result = transfer.run(cancellation, bar);
+    }
+    return new Timed<>(result, (System.nanoTime() - start) / 1e9);
   }
 }
