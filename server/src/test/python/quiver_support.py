@@ -73,10 +73,13 @@ def _die_with_parent() -> None:
 class QuiverServer:
     """One `java -jar quiver-server.jar` process on a free loopback port, with its log in a file."""
 
-    def __init__(self, data_dir: Path, work_dir: Path, extra_args: Sequence[str] = ()):
+    def __init__(self, data_dir: Path, work_dir: Path, extra_args: Sequence[str] = (),
+                 env: dict[str, str | None] | None = None):
         self.data_dir = Path(data_dir)
         self.work_dir = Path(work_dir)
         self.extra_args = list(extra_args)
+        # Variables added to (or, with value None, removed from) this process's environment.
+        self.env = dict(env or {})
         self.port_file = self.work_dir / "port"
         self.log_file = self.work_dir / "server.log"
         self.process: subprocess.Popen | None = None
@@ -93,9 +96,11 @@ class QuiverServer:
             "--data", str(self.data_dir), "--host", "127.0.0.1", "--port", "0",
             "--port-file", str(self.port_file), *self.extra_args,
         ]
+        environment = {**os.environ, **self.env}
+        environment = {k: v for k, v in environment.items() if v is not None}
         with open(self.log_file, "wb") as log:
             self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment,
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:

@@ -93,13 +93,22 @@ public final class QuiverClient implements AutoCloseable {
       return this;
     }
 
-    /** Send {@code authorization: Bearer <token>} with every call. */
+    /** Send {@code authorization: Bearer <token>} (an API token) with every call. */
     public Builder bearerToken(String token) {
       settings.authorization = "Bearer " + Objects.requireNonNull(token, "token");
       return this;
     }
 
-    /** Send HTTP basic credentials ({@code authorization: Basic ...}) with every call. */
+    /**
+     * Authenticate with a user name and password (HTTP basic credentials). Before its first call
+     * the client exchanges them for a bearer token with a Flight Handshake (as pyarrow's
+     * {@code authenticate_basic_token} does) and sends that token from then on: the server checks a
+     * password slowly by design, a token quickly. A new token is fetched when the old one is about
+     * to expire or the server refuses it (it restarted). With a server that hands out no token
+     * (authentication off, or a server checking basic credentials on each call) the credentials
+     * themselves go with every call. A wrong password fails the first call with
+     * {@link AuthenticationException}.
+     */
     public Builder basicAuth(String user, String password) {
       String pair = Objects.requireNonNull(user, "user") + ":" + Objects.requireNonNull(password, "password");
       settings.authorization = "Basic "

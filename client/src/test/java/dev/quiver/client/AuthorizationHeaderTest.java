@@ -3,8 +3,8 @@ package dev.quiver.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.quiver.client.testing.Tables;
-import dev.quiver.client.testing.Tables.Spec;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.ipc.ArrowFiles.Spec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -120,7 +120,7 @@ class AuthorizationHeaderTest {
   }
 
   private void fileUpload(QuiverClient client) throws Exception {
-    Path file = Tables.write(local.resolve("up-" + System.nanoTime() + ".arrow"), Spec.file(2, 5));
+    Path file = ArrowFiles.write(local.resolve("up-" + System.nanoTime() + ".arrow"), Spec.file(2, 5));
     assertThat(client.upload(file, "up", UploadOptions.defaults()).dataset()).isEqualTo("up");
   }
 
@@ -172,7 +172,7 @@ class AuthorizationHeaderTest {
 
   @Test
   void refusedCredentialsAreAnAuthenticationError() throws Exception {
-    Path file = Tables.write(local.resolve("up.arrow"), Spec.file(1, 5));
+    Path file = ArrowFiles.write(local.resolve("up.arrow"), Spec.file(1, 5));
     try (QuiverClient client = client(b -> b.bearerToken("wrong"))) {
       assertThatThrownBy(() -> client.list("")).isInstanceOf(AuthenticationException.class)
           .hasMessageContaining("token not accepted").hasMessageContaining("check the token");

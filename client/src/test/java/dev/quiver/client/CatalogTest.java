@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.quiver.client.testing.LiveServer;
-import dev.quiver.client.testing.Tables;
-import dev.quiver.client.testing.Tables.Spec;
 import dev.quiver.protocol.UploadRequest.Mode;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.ipc.ArrowFiles.Spec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -37,10 +37,10 @@ class CatalogTest {
   void start() throws Exception {
     Files.createDirectories(data.resolve("sales"));
     Files.createDirectories(data.resolve("archive/old"));
-    Tables.write(data.resolve("sales/2024.arrow"), SALES_2024);
-    Tables.write(data.resolve("sales/2025.arrows"), SALES_2025);
-    Tables.write(data.resolve("events.arrow"), EVENTS);
-    Tables.write(data.resolve("archive/old/sales.arrow"), EVENTS);
+    ArrowFiles.write(data.resolve("sales/2024.arrow"), SALES_2024);
+    ArrowFiles.write(data.resolve("sales/2025.arrows"), SALES_2025);
+    ArrowFiles.write(data.resolve("events.arrow"), EVENTS);
+    ArrowFiles.write(data.resolve("archive/old/sales.arrow"), EVENTS);
     server = LiveServer.start(data);
     client = server.client();
   }
@@ -104,6 +104,7 @@ class CatalogTest {
         new ColumnDescription("score", new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE).toString(), true,
             false),
         new ColumnDescription("tags", ArrowType.List.INSTANCE.toString(), true, false),
+        new ColumnDescription("point", ArrowType.Struct.INSTANCE.toString(), true, false),
         new ColumnDescription("category", ArrowType.Utf8.INSTANCE.toString(), true, true));
   }
 
@@ -118,7 +119,7 @@ class CatalogTest {
 
   @Test
   void describeShowsThePartsAfterAnAppend() throws Exception {
-    Path more = Tables.write(local.resolve("more.arrow"), EVENTS);
+    Path more = ArrowFiles.write(local.resolve("more.arrow"), EVENTS);
     Instant before = client.describe("events").modified();
     client.upload(more, "events", UploadOptions.defaults().withMode(Mode.APPEND));
 
@@ -129,19 +130,19 @@ class CatalogTest {
     assertThat(d.rows()).isEqualTo(2 * EVENTS.totalRows());
     assertThat(d.batches()).isEqualTo(2);
     assertThat(d.modified()).isAfterOrEqualTo(before);
-    assertThat(d.columns()).extracting(ColumnDescription::name).containsExactly("id", "name", "score", "tags");
+    assertThat(d.columns()).extracting(ColumnDescription::name).containsExactly("id", "name", "score", "tags", "point");
   }
 
   @Test
   void schemaIsTheWireSchema() {
     Schema schema = client.schema("sales/2024");
-    assertThat(schema.getFields()).extracting(Field::getName).containsExactlyElementsOf(Tables.COLUMNS);
+    assertThat(schema.getFields()).extracting(Field::getName).containsExactlyElementsOf(ArrowFiles.COLUMNS);
     assertThat(schema.findField("id").getType()).isEqualTo(new ArrowType.Int(64, true));
     Field category = schema.findField("category");
     assertThat(category.getType()).isEqualTo(ArrowType.Utf8.INSTANCE);
     assertThat(category.getDictionary()).isNotNull();
-    assertThat(category.getDictionary().getId()).isEqualTo(Tables.DICTIONARY_ID);
-    assertThat(client.schema("sales/2025")).isEqualTo(Tables.schema(SALES_2025));
+    assertThat(category.getDictionary().getId()).isEqualTo(ArrowFiles.DICTIONARY_ID);
+    assertThat(client.schema("sales/2025")).isEqualTo(ArrowFiles.schema(SALES_2025));
   }
 
   @Test

@@ -3,8 +3,8 @@ package dev.quiver.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.quiver.client.testing.Tables;
-import dev.quiver.client.testing.Tables.Spec;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.ipc.ArrowFiles.Spec;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -59,7 +59,7 @@ class ClientErrorsTest {
   @ValueSource(strings = {"", "/etc/passwd", "a//b", "trailing/", "a/../b", "..", "./a", "a\\b", "tab\there", "nul\0"})
   void invalidNamesAreRefusedBeforeAnyCall(String name) throws Exception {
     // The server is down: a name that got as far as a call would fail with a NetworkException.
-    Path file = Tables.write(local.resolve("a.arrow"), Spec.file(1, 5));
+    Path file = ArrowFiles.write(local.resolve("a.arrow"), Spec.file(1, 5));
     try (QuiverClient client = client(downUri)) {
       List<Consumer<QuiverClient>> calls = List.of(
           c -> c.describe(name),
@@ -84,7 +84,7 @@ class ClientErrorsTest {
   void anInvalidNameInAnIteratorUploadIsRefusedBeforeAnyCall() {
     Spec spec = Spec.file(1, 5).withoutDictionary();
     try (QuiverClient client = client(downUri);
-         VectorSchemaRoot root = VectorSchemaRoot.create(Tables.memorySchema(spec), allocator)) {
+         VectorSchemaRoot root = VectorSchemaRoot.create(ArrowFiles.memorySchema(spec), allocator)) {
       assertThatThrownBy(() -> client.upload(root.getSchema(), List.of(root).iterator(), "../x",
           UploadOptions.defaults())).isInstanceOf(InvalidRequestException.class);
     }
@@ -92,7 +92,7 @@ class ClientErrorsTest {
 
   @Test
   void aServerThatIsDownIsANetworkErrorNamingTheAddress() throws Exception {
-    Path file = Tables.write(local.resolve("a.arrow"), Spec.file(1, 5));
+    Path file = ArrowFiles.write(local.resolve("a.arrow"), Spec.file(1, 5));
     try (QuiverClient client = client(downUri)) {
       List<Consumer<QuiverClient>> calls = List.of(
           c -> c.list(""),

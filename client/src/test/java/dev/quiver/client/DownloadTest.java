@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quiver.client.testing.LiveServer;
-import dev.quiver.client.testing.Tables;
-import dev.quiver.client.testing.Tables.Spec;
-import dev.quiver.client.testing.Tables.Table;
 import dev.quiver.server.config.ServerConfig;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.ipc.ArrowFiles.Spec;
+import dev.quiver.server.ipc.ArrowFiles.Table;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.compression.CompressionUtil;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +34,7 @@ class DownloadTest {
   /** About 300 KB: with 64 KB endpoints, several endpoints. */
   private static final Spec MIXED = Spec.file(12, 500);
   private static final Spec SINGLE = Spec.file(3, 100);
-  private static final Spec ZSTD = Spec.file(4, 300).compressed(CompressionUtil.CodecType.ZSTD);
+  private static final Spec ZSTD = Spec.file(4, 300).compressed(ArrowFiles.Codec.ZSTD);
   private static final Spec WINDY = Spec.stream(8, 400).replacingDictionaryAt(5);
 
   @TempDir Path data;
@@ -46,10 +45,10 @@ class DownloadTest {
 
   @BeforeEach
   void start() throws Exception {
-    Tables.write(data.resolve("mixed.arrow"), MIXED);
-    Tables.write(data.resolve("zstd.arrow"), ZSTD);
+    ArrowFiles.write(data.resolve("mixed.arrow"), MIXED);
+    ArrowFiles.write(data.resolve("zstd.arrow"), ZSTD);
     Files.createDirectories(data.resolve("one"));
-    Tables.write(data.resolve("one/single.arrows"), SINGLE);
+    ArrowFiles.write(data.resolve("one/single.arrows"), SINGLE);
     server = LiveServer.start(ServerConfig.forTesting(data).withEndpointTargetBytes(64 << 10));
     client = server.client();
   }
@@ -80,8 +79,9 @@ class DownloadTest {
     assertThat(result.batches()).isEqualTo(MIXED.batches());
     assertThat(result.bytes()).isEqualTo(Files.size(out));
     assertThat(result.resumes()).isZero();
-    assertThat(Tables.isFileFormat(out)).isTrue();
-    assertThat(Tables.read(out)).isEqualTo(Tables.expected(MIXED)).isEqualTo(Tables.read(data.resolve("mixed.arrow")));
+    assertThat(ArrowFiles.isFileFormat(out)).isTrue();
+    assertThat(ArrowFiles.read(out)).isEqualTo(ArrowFiles.expectedTable(MIXED))
+        .isEqualTo(ArrowFiles.read(data.resolve("mixed.arrow")));
     assertThat(filesIn(local)).containsExactly("mixed.arrow");
   }
 
@@ -94,8 +94,8 @@ class DownloadTest {
       assertThat(reader.getRecordBlocks()).hasSize(SINGLE.batches());
       assertThat(reader.getDictionaryBlocks()).hasSize(1);
       reader.loadRecordBatch(reader.getRecordBlocks().get(2)); // random access works
-      assertThat(Tables.rows(reader.getVectorSchemaRoot(), reader))
-          .isEqualTo(Tables.expected(SINGLE).batches().get(2));
+      assertThat(ArrowFiles.rows(reader.getVectorSchemaRoot(), reader))
+          .isEqualTo(ArrowFiles.expectedTable(SINGLE).batches().get(2));
     }
   }
 
@@ -108,9 +108,9 @@ class DownloadTest {
     client.download("mixed", parallel, DownloadOptions.defaults().withParallelism(4));
 
     assertThat(Files.mismatch(serial, parallel)).as("byte for byte").isEqualTo(-1);
-    Table table = Tables.read(parallel);
+    Table table = ArrowFiles.read(parallel);
     assertThat(table.batches()).hasSize(MIXED.batches());
-    assertThat(table).isEqualTo(Tables.expected(MIXED));
+    assertThat(table).isEqualTo(ArrowFiles.expectedTable(MIXED));
   }
 
   @Test
@@ -118,7 +118,7 @@ class DownloadTest {
     Path out = local.resolve("single.arrow");
     DownloadResult result = client.download("one/single", out, DownloadOptions.defaults().withParallelism(16));
     assertThat(result.batches()).isEqualTo(SINGLE.batches());
-    assertThat(Tables.read(out)).isEqualTo(Tables.expected(SINGLE));
+    assertThat(ArrowFiles.read(out)).isEqualTo(ArrowFiles.expectedTable(SINGLE));
   }
 
   @Test
@@ -130,20 +130,20 @@ class DownloadTest {
         Path out = local.resolve("copy" + i + ".arrow");
         results.add(pool.submit(() -> {
           client.download("mixed", out, DownloadOptions.defaults().withParallelism(2));
-          return Tables.read(out);
+          return ArrowFiles.read(out);
         }));
       }
       results.add(pool.submit(() -> {
         List<List<List<Object>>> batches = new ArrayList<>();
         try (BatchStream stream = client.read(ReadRequest.of("mixed"))) {
           while (stream.next()) {
-            batches.add(Tables.rows(stream.root(), stream.dictionaries()));
+            batches.add(ArrowFiles.rows(stream.root(), stream.dictionaries()));
           }
         }
-        return new Table(Tables.COLUMNS, batches);
+        return new Table(ArrowFiles.COLUMNS, batches);
       }));
       for (java.util.concurrent.Future<Table> result : results) {
-        assertThat(result.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(Tables.expected(MIXED));
+        assertThat(result.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(ArrowFiles.expectedTable(MIXED));
       }
     } finally {
       pool.shutdownNow();
@@ -156,10 +156,10 @@ class DownloadTest {
     DownloadResult result = client.download("mixed", out, DownloadOptions.defaults());
 
     assertThat(result.bytes()).isEqualTo(Files.size(out));
-    assertThat(Tables.isFileFormat(out)).isFalse();
+    assertThat(ArrowFiles.isFileFormat(out)).isFalse();
     try (RootAllocator allocator = new RootAllocator();
          ArrowStreamReader reader = new ArrowStreamReader(Files.newInputStream(out), allocator)) {
-      assertThat(Tables.read(reader)).isEqualTo(Tables.expected(MIXED));
+      assertThat(ArrowFiles.read(reader)).isEqualTo(ArrowFiles.expectedTable(MIXED));
       assertThat(reader.bytesRead()).isEqualTo(Files.size(out)); // ends with the end-of-stream marker
     }
   }
@@ -168,12 +168,12 @@ class DownloadTest {
   void compressedBatchesAreWrittenAsTheyCame() throws Exception {
     Path out = local.resolve("zstd.arrow");
     client.download("zstd", out, DownloadOptions.defaults());
-    assertThat(Tables.read(out)).isEqualTo(Tables.expected(ZSTD));
+    assertThat(ArrowFiles.read(out)).isEqualTo(ArrowFiles.expectedTable(ZSTD));
   }
 
   @Test
   void aReplacedDictionaryNeedsTheStreamFormat() throws Exception {
-    Path source = Tables.write(sources.resolve("windy.arrows"), WINDY);
+    Path source = ArrowFiles.write(sources.resolve("windy.arrows"), WINDY);
     UploadResult uploaded = client.upload(source, "windy", UploadOptions.defaults());
     assertThat(uploaded.parts()).as("the server split the upload where the dictionary changed").isEqualTo(2);
     assertThat(endpointsOf("windy")).isGreaterThan(1);
@@ -186,7 +186,7 @@ class DownloadTest {
     Path asStream = local.resolve("windy.arrows");
     DownloadResult result = client.download("windy", asStream, DownloadOptions.defaults());
     assertThat(result.batches()).isEqualTo(WINDY.batches());
-    assertThat(Tables.read(asStream)).isEqualTo(Tables.expected(WINDY));
+    assertThat(ArrowFiles.read(asStream)).isEqualTo(ArrowFiles.expectedTable(WINDY));
     assertThat(filesIn(local)).containsExactly("windy.arrows");
   }
 
@@ -202,7 +202,7 @@ class DownloadTest {
 
     DownloadResult result = client.download("mixed", out, DownloadOptions.defaults().withOverwrite(true));
     assertThat(result.rows()).isEqualTo(MIXED.totalRows());
-    assertThat(Tables.read(out)).isEqualTo(Tables.expected(MIXED));
+    assertThat(ArrowFiles.read(out)).isEqualTo(ArrowFiles.expectedTable(MIXED));
     assertThat(filesIn(local)).containsExactly("mixed.arrow");
   }
 
@@ -296,7 +296,7 @@ class DownloadTest {
   @Test
   void anEmptyDatasetDownloadsAsSchemaOnly() throws Exception {
     Spec empty = Spec.file(0, 10);
-    Path source = Tables.write(sources.resolve("empty.arrow"), empty);
+    Path source = ArrowFiles.write(sources.resolve("empty.arrow"), empty);
     client.upload(source, "empty", UploadOptions.defaults());
 
     for (String name : List.of("empty.arrow", "empty.arrows")) {
@@ -304,12 +304,12 @@ class DownloadTest {
       DownloadResult result = client.download("empty", out, DownloadOptions.defaults());
       assertThat(result.rows()).isZero();
       assertThat(result.batches()).isZero();
-      Table table = Tables.read(out);
+      Table table = ArrowFiles.read(out);
       assertThat(table.batches()).isEmpty();
     }
     try (RootAllocator allocator = new RootAllocator();
          ArrowFileReader reader = new ArrowFileReader(FileChannel.open(local.resolve("empty.arrow")), allocator)) {
-      assertThat(reader.getVectorSchemaRoot().getSchema()).isEqualTo(Tables.memorySchema(empty));
+      assertThat(reader.getVectorSchemaRoot().getSchema()).isEqualTo(ArrowFiles.memorySchema(empty));
     }
   }
 

@@ -3,13 +3,13 @@ package dev.quiver.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.quiver.client.testing.Await;
 import dev.quiver.client.testing.LiveServer;
-import dev.quiver.client.testing.Tables;
-import dev.quiver.client.testing.Tables.Spec;
-import dev.quiver.client.testing.Tables.Table;
 import dev.quiver.server.config.ServerConfig;
 import dev.quiver.server.flight.FlightServiceDefinition;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.ipc.ArrowFiles.Spec;
+import dev.quiver.server.ipc.ArrowFiles.Table;
+import dev.quiver.server.testing.TestServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,11 +31,11 @@ class ReadTest {
 
   @BeforeEach
   void start() throws Exception {
-    Tables.write(data.resolve("mixed.arrow"), MIXED);
-    Tables.write(data.resolve("windy.arrows"), WINDY);
+    ArrowFiles.write(data.resolve("mixed.arrow"), MIXED);
+    ArrowFiles.write(data.resolve("windy.arrows"), WINDY);
     // Small send buffers, so a stream the client stops reading stays open on the server.
-    server = LiveServer.start(new ServerConfig(data, "127.0.0.1", 0, ServerConfig.DEFAULT_ENDPOINT_TARGET_BYTES,
-        64 << 10, ServerConfig.DEFAULT_ALLOCATOR_LIMIT, ServerConfig.forTesting(data).uploadLimits(), 64 << 10));
+    server = LiveServer.start(
+        ServerConfig.forTesting(data).withOnReadyThreshold(64 << 10).withWriteBufferBytes(64 << 10));
     client = server.client();
   }
 
@@ -48,8 +48,8 @@ class ReadTest {
     List<List<List<Object>>> batches = new ArrayList<>();
     List<String> columns = null;
     while (stream.next()) {
-      columns = Tables.columnNames(stream.root());
-      batches.add(Tables.rows(stream.root(), stream.dictionaries()));
+      columns = ArrowFiles.columnNames(stream.root());
+      batches.add(ArrowFiles.rows(stream.root(), stream.dictionaries()));
     }
     return new Table(columns, batches);
   }
@@ -57,8 +57,8 @@ class ReadTest {
   @Test
   void readsAWholeDatasetBatchByBatch() {
     try (BatchStream stream = client.read(ReadRequest.of("mixed"))) {
-      assertThat(stream.schema()).isEqualTo(Tables.memorySchema(MIXED));
-      assertThat(readAll(stream)).isEqualTo(Tables.expected(MIXED));
+      assertThat(stream.schema()).isEqualTo(ArrowFiles.memorySchema(MIXED));
+      assertThat(readAll(stream)).isEqualTo(ArrowFiles.expectedTable(MIXED));
     }
   }
 
@@ -66,14 +66,14 @@ class ReadTest {
   void readsAProjectionInTheOrderAsked() {
     try (BatchStream stream = client.read(ReadRequest.of("mixed").withColumns("category", "id"))) {
       assertThat(stream.schema().getFields()).extracting(Field::getName).containsExactly("category", "id");
-      assertThat(readAll(stream)).isEqualTo(Tables.expected(MIXED).select("category", "id"));
+      assertThat(readAll(stream)).isEqualTo(ArrowFiles.expectedTable(MIXED).select("category", "id"));
     }
   }
 
   @Test
   void readsABatchRange() {
     try (BatchStream stream = client.read(ReadRequest.of("mixed").withBatches(2, 5))) {
-      assertThat(readAll(stream)).isEqualTo(Tables.expected(MIXED).batches(2, 5));
+      assertThat(readAll(stream)).isEqualTo(ArrowFiles.expectedTable(MIXED).batches(2, 5));
     }
   }
 
@@ -81,7 +81,7 @@ class ReadTest {
   void readsAProjectionOfABatchRange() {
     try (BatchStream stream = client.read(ReadRequest.of("mixed").withColumns(List.of("tags", "name"))
         .withBatches(5, 6))) {
-      assertThat(readAll(stream)).isEqualTo(Tables.expected(MIXED).batches(5, 6).select("tags", "name"));
+      assertThat(readAll(stream)).isEqualTo(ArrowFiles.expectedTable(MIXED).batches(5, 6).select("tags", "name"));
     }
   }
 
@@ -89,8 +89,9 @@ class ReadTest {
   void followsADictionaryReplacedMidStream() {
     try (BatchStream stream = client.read(ReadRequest.of("windy"))) {
       Table table = readAll(stream);
-      assertThat(table).isEqualTo(Tables.expected(WINDY));
-      assertThat(table.batches().get(2).get(0).get(4)).isEqualTo("north"); // row 100: the replacement's first word
+      assertThat(table).isEqualTo(ArrowFiles.expectedTable(WINDY));
+      assertThat(table.batches().get(2).get(0).get(ArrowFiles.COLUMNS.indexOf("category")))
+          .isEqualTo("north"); // row 100: the replacement's first word
     }
   }
 
@@ -124,14 +125,15 @@ class ReadTest {
   void closingAStreamEarlyCancelsItOnTheServerAndReleasesEverything() throws Exception {
     // ~30 MB: far more than the server, gRPC and the kernel buffer for a client that stopped reading.
     Spec big = Spec.file(16, 40_000);
-    Tables.write(data.resolve("big.arrow"), big);
+    ArrowFiles.write(data.resolve("big.arrow"), big);
     try (BatchStream stream = client.read(ReadRequest.of("big"))) {
       assertThat(stream.next()).isTrue();
       assertThat(stream.root().getRowCount()).isEqualTo(40_000);
       assertThat(FlightServiceDefinition.activeDoGetStreams()).as("the server is still sending").isEqualTo(1);
       assertThat(server.clientAllocator().getAllocatedMemory()).isPositive();
     }
-    Await.until(() -> FlightServiceDefinition.activeDoGetStreams() == 0, "the server to end the cancelled stream");
+    TestServer.awaitTrue(() -> FlightServiceDefinition.activeDoGetStreams() == 0,
+        "the server to end the cancelled stream");
     assertThat(server.clientAllocator().getAllocatedMemory()).as("client memory after close").isZero();
     // The connection stays usable.
     assertThat(client.describe("big").rows()).isEqualTo(big.totalRows());

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quiver.client.testing.LiveServer;
-import dev.quiver.client.testing.Tables;
-import dev.quiver.client.testing.Tables.Spec;
 import dev.quiver.client.testing.TcpProxy;
 import dev.quiver.server.config.ServerConfig;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.ipc.ArrowFiles.Spec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +34,7 @@ class ResumeTest {
 
   @BeforeEach
   void start() throws Exception {
-    Tables.write(data.resolve("big.arrow"), BIG);
+    ArrowFiles.write(data.resolve("big.arrow"), BIG);
     server = LiveServer.start(ServerConfig.forTesting(data).withEndpointTargetBytes(3 << 19));
     proxy = TcpProxy.start(server.port());
     DatasetInfo info = server.client().list("big").get(0);
@@ -71,7 +71,7 @@ class ResumeTest {
     assertThat(result.resumes()).isGreaterThanOrEqualTo(1);
     assertThat(result.rows()).isEqualTo(BIG.totalRows());
     assertThat(result.batches()).isEqualTo(BIG.batches());
-    assertThat(Tables.read(out)).isEqualTo(Tables.expected(BIG));
+    assertThat(ArrowFiles.read(out)).isEqualTo(ArrowFiles.expectedTable(BIG));
     // Starting over after the cut at 1/2 would move at least 1.5x the dataset; resuming moves the
     // dataset once plus the batches that were in flight at the cut (a few of ~125 KB each).
     assertThat(proxy.bytesToClient()).isGreaterThanOrEqualTo(datasetBytes).isLessThan(datasetBytes * 13 / 10);
@@ -97,7 +97,7 @@ class ResumeTest {
     // Stored as two parts; the cut comes a little after the replacement (batch 20 of 48), so the
     // resumed range starts with the replaced dictionary, which this download already has.
     Spec windy = Spec.stream(48, 2_500).replacingDictionaryAt(20);
-    Path source = Tables.write(local.resolve("source.arrows"), windy);
+    Path source = ArrowFiles.write(local.resolve("source.arrows"), windy);
     assertThat(server.client().upload(source, "windy", UploadOptions.defaults()).parts()).isEqualTo(2);
     Files.delete(source);
     long bytes = server.client().list("windy").get(0).bytes();
@@ -108,7 +108,7 @@ class ResumeTest {
     DownloadResult result = client.download("windy", out, DownloadOptions.defaults().withParallelism(1));
 
     assertThat(result.resumes()).isGreaterThanOrEqualTo(1);
-    assertThat(Tables.read(out)).isEqualTo(Tables.expected(windy));
+    assertThat(ArrowFiles.read(out)).isEqualTo(ArrowFiles.expectedTable(windy));
   }
 
   @Test

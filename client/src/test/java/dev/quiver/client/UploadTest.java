@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quiver.client.testing.LiveServer;
-import dev.quiver.client.testing.Tables;
-import dev.quiver.client.testing.Tables.Spec;
-import dev.quiver.client.testing.Tables.Table;
 import dev.quiver.protocol.UploadRequest.Compression;
 import dev.quiver.protocol.UploadRequest.Mode;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.ipc.ArrowFiles.Spec;
+import dev.quiver.server.ipc.ArrowFiles.Table;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -60,7 +60,7 @@ class UploadTest {
     Path out = Files.createTempFile(local, "stored", ".arrows");
     Files.delete(out);
     client.download(name, out, DownloadOptions.defaults());
-    Table table = Tables.read(out);
+    Table table = ArrowFiles.read(out);
     Files.delete(out);
     return table;
   }
@@ -73,7 +73,7 @@ class UploadTest {
 
   @Test
   void uploadsAFileFormatFile() throws Exception {
-    Path file = Tables.write(local.resolve("source.arrow"), FILE);
+    Path file = ArrowFiles.write(local.resolve("source.arrow"), FILE);
     UploadResult result = client.upload(file, "sales/2024", UploadOptions.defaults());
 
     assertThat(result.dataset()).isEqualTo("sales/2024");
@@ -83,58 +83,58 @@ class UploadTest {
     assertThat(result.parts()).isEqualTo(1);
     assertThat(result.bytes()).isEqualTo(Files.size(data.resolve("sales/2024.arrow")));
     assertThat(client.describe("sales/2024").format()).isEqualTo("file");
-    assertThat(stored("sales/2024")).isEqualTo(Tables.expected(FILE));
+    assertThat(stored("sales/2024")).isEqualTo(ArrowFiles.expectedTable(FILE));
     assertThat(file).exists(); // the source is left alone
   }
 
   @Test
   void uploadsAStreamFormatFile() throws Exception {
-    Path file = Tables.write(local.resolve("source.arrows"), STREAM);
+    Path file = ArrowFiles.write(local.resolve("source.arrows"), STREAM);
     UploadResult result = client.upload(file, "events", UploadOptions.defaults());
 
     assertThat(result.batches()).isEqualTo(STREAM.batches());
     assertThat(result.rows()).isEqualTo(STREAM.totalRows());
     assertThat(client.describe("events").format()).as("stored as an IPC file").isEqualTo("file");
-    assertThat(stored("events")).isEqualTo(Tables.expected(STREAM));
+    assertThat(stored("events")).isEqualTo(ArrowFiles.expectedTable(STREAM));
   }
 
   @Test
   void uploadsAPreOneDotZeroStream() throws Exception {
     Spec spec = Spec.stream(3, 40).withoutDictionary();
-    Path file = Tables.writeLegacyStream(local.resolve("legacy.arrows"), spec);
+    Path file = ArrowFiles.write(local.resolve("legacy.arrows"), spec, ArrowFiles.LEGACY);
     assertThat(client.upload(file, "legacy", UploadOptions.defaults()).rows()).isEqualTo(spec.totalRows());
-    assertThat(stored("legacy")).isEqualTo(Tables.expected(spec));
+    assertThat(stored("legacy")).isEqualTo(ArrowFiles.expectedTable(spec));
   }
 
   @Test
   void createRefusesAnExistingDatasetAndLeavesIt() throws Exception {
-    client.upload(Tables.write(local.resolve("a.arrow"), FILE), "ds", UploadOptions.defaults());
-    Path other = Tables.write(local.resolve("b.arrows"), STREAM);
+    client.upload(ArrowFiles.write(local.resolve("a.arrow"), FILE), "ds", UploadOptions.defaults());
+    Path other = ArrowFiles.write(local.resolve("b.arrows"), STREAM);
 
     assertThatThrownBy(() -> client.upload(other, "ds", UploadOptions.defaults()))
         .isInstanceOf(DatasetExistsException.class).hasMessageContaining("ds");
-    assertThat(stored("ds")).isEqualTo(Tables.expected(FILE));
+    assertThat(stored("ds")).isEqualTo(ArrowFiles.expectedTable(FILE));
   }
 
   @Test
   void overwriteReplacesADataset() throws Exception {
-    client.upload(Tables.write(local.resolve("a.arrow"), FILE), "ds", UploadOptions.defaults());
-    UploadResult result = client.upload(Tables.write(local.resolve("b.arrows"), STREAM), "ds",
+    client.upload(ArrowFiles.write(local.resolve("a.arrow"), FILE), "ds", UploadOptions.defaults());
+    UploadResult result = client.upload(ArrowFiles.write(local.resolve("b.arrows"), STREAM), "ds",
         UploadOptions.defaults().withMode(Mode.OVERWRITE));
 
     assertThat(result.mode()).isEqualTo("overwrite");
     assertThat(result.rows()).isEqualTo(STREAM.totalRows());
-    assertThat(stored("ds")).isEqualTo(Tables.expected(STREAM));
+    assertThat(stored("ds")).isEqualTo(ArrowFiles.expectedTable(STREAM));
   }
 
   @Test
   void appendAddsBatchesAsANewPart() throws Exception {
-    Path file = Tables.write(local.resolve("a.arrow"), FILE);
+    Path file = ArrowFiles.write(local.resolve("a.arrow"), FILE);
     UploadResult first = client.upload(file, "log", UploadOptions.defaults().withMode(Mode.APPEND));
     assertThat(first.mode()).isEqualTo("append");
     assertThat(first.parts()).as("append creates a missing dataset").isEqualTo(1);
 
-    UploadResult second = client.upload(Tables.write(local.resolve("b.arrows"), STREAM), "log",
+    UploadResult second = client.upload(ArrowFiles.write(local.resolve("b.arrows"), STREAM), "log",
         UploadOptions.defaults().withMode(Mode.APPEND));
     assertThat(second.parts()).isEqualTo(2);
     assertThat(second.batches()).isEqualTo(STREAM.batches());
@@ -143,35 +143,35 @@ class UploadTest {
     DatasetDescription d = client.describe("log");
     assertThat(d.parts()).isEqualTo(2);
     assertThat(d.rows()).isEqualTo(FILE.totalRows() + STREAM.totalRows());
-    assertThat(stored("log")).isEqualTo(Tables.expected(FILE).concat(Tables.expected(STREAM)));
+    assertThat(stored("log")).isEqualTo(ArrowFiles.expectedTable(FILE).concat(ArrowFiles.expectedTable(STREAM)));
   }
 
   @Test
   void appendingTheSameDictionaryKeepsTheFileFormatDownloadable() throws Exception {
-    Path file = Tables.write(local.resolve("a.arrow"), FILE);
+    Path file = ArrowFiles.write(local.resolve("a.arrow"), FILE);
     client.upload(file, "log", UploadOptions.defaults());
     client.upload(file, "log", UploadOptions.defaults().withMode(Mode.APPEND));
 
     Path out = local.resolve("log.arrow");
     client.download("log", out, DownloadOptions.defaults());
-    assertThat(Tables.read(out)).isEqualTo(Tables.expected(FILE).concat(Tables.expected(FILE)));
+    assertThat(ArrowFiles.read(out)).isEqualTo(ArrowFiles.expectedTable(FILE).concat(ArrowFiles.expectedTable(FILE)));
   }
 
   @Test
   void appendWithAnotherSchemaIsRefused() throws Exception {
-    client.upload(Tables.write(local.resolve("a.arrow"), FILE), "log", UploadOptions.defaults());
-    Path narrower = Tables.write(local.resolve("b.arrow"), FILE.withoutDictionary());
+    client.upload(ArrowFiles.write(local.resolve("a.arrow"), FILE), "log", UploadOptions.defaults());
+    Path narrower = ArrowFiles.write(local.resolve("b.arrow"), FILE.withoutDictionary());
 
     assertThatThrownBy(() -> client.upload(narrower, "log", UploadOptions.defaults().withMode(Mode.APPEND)))
         .isInstanceOf(InvalidRequestException.class).hasMessageContaining("log")
         .hasMessageContaining("schema differs");
     assertThat(client.describe("log").parts()).isEqualTo(1);
-    assertThat(stored("log")).isEqualTo(Tables.expected(FILE));
+    assertThat(stored("log")).isEqualTo(ArrowFiles.expectedTable(FILE));
   }
 
   @Test
   void theServerCompressesWhenAsked() throws Exception {
-    Path file = Tables.write(local.resolve("a.arrow"), FILE);
+    Path file = ArrowFiles.write(local.resolve("a.arrow"), FILE);
     client.upload(file, "lz4", UploadOptions.defaults().withCompression(Compression.LZ4));
     client.upload(file, "zstd", UploadOptions.defaults().withCompression(Compression.ZSTD));
     client.upload(file, "plain", UploadOptions.defaults());
@@ -179,18 +179,19 @@ class UploadTest {
     assertThat(client.describe("lz4").compression()).isEqualTo("lz4_frame");
     assertThat(client.describe("zstd").compression()).isEqualTo("zstd");
     assertThat(client.describe("plain").compression()).isEqualTo("none");
-    assertThat(stored("lz4")).isEqualTo(Tables.expected(FILE));
-    assertThat(stored("zstd")).isEqualTo(Tables.expected(FILE));
+    assertThat(stored("lz4")).isEqualTo(ArrowFiles.expectedTable(FILE));
+    assertThat(stored("zstd")).isEqualTo(ArrowFiles.expectedTable(FILE));
     // read() decodes compressed batches too (arrow-java finds the codecs of arrow-compression).
     try (BatchStream stream = client.read(ReadRequest.of("zstd").withBatches(1, 2))) {
       assertThat(stream.next()).isTrue();
-      assertThat(Tables.rows(stream.root(), stream.dictionaries())).isEqualTo(Tables.expected(FILE).batches().get(1));
+      assertThat(ArrowFiles.rows(stream.root(), stream.dictionaries()))
+          .isEqualTo(ArrowFiles.expectedTable(FILE).batches().get(1));
     }
   }
 
   @Test
   void uploadsFromAnArrowFileReaderWithItsDictionaries() throws Exception {
-    Path file = Tables.write(local.resolve("a.arrow"), FILE);
+    Path file = ArrowFiles.write(local.resolve("a.arrow"), FILE);
     try (BufferAllocator allocator = new RootAllocator();
          ArrowFileReader reader = new ArrowFileReader(FileChannel.open(file), allocator)) {
       UploadResult result = client.upload(reader, "from-reader", UploadOptions.defaults());
@@ -199,27 +200,27 @@ class UploadTest {
       assertThat(reader.loadNextBatch()).as("the reader was read to its end").isFalse();
     }
     assertThat(client.describe("from-reader").columns()).extracting(ColumnDescription::dictionaryEncoded)
-        .containsExactly(false, false, false, false, true);
-    assertThat(stored("from-reader")).isEqualTo(Tables.expected(FILE));
+        .containsExactly(false, false, false, false, false, true);
+    assertThat(stored("from-reader")).isEqualTo(ArrowFiles.expectedTable(FILE));
   }
 
   @Test
   void uploadsFromAnArrowStreamReaderWithItsDictionaries() throws Exception {
     // A stream reader loads the dictionaries only with the first batch: they must still be sent.
-    Path file = Tables.write(local.resolve("a.arrows"), STREAM);
+    Path file = ArrowFiles.write(local.resolve("a.arrows"), STREAM);
     try (BufferAllocator allocator = new RootAllocator();
          ArrowStreamReader reader = new ArrowStreamReader(Files.newInputStream(file), allocator)) {
       UploadResult result = client.upload(reader, "from-stream-reader", UploadOptions.defaults());
       assertThat(result.batches()).isEqualTo(STREAM.batches());
     }
-    assertThat(stored("from-stream-reader")).isEqualTo(Tables.expected(STREAM));
+    assertThat(stored("from-stream-reader")).isEqualTo(ArrowFiles.expectedTable(STREAM));
   }
 
   @Test
   void aReaderThatReplacesADictionaryIsRefusedRatherThanStoredWrong() throws Exception {
     // arrow-java's Flight put sends dictionaries once, at the start: a replacement cannot be sent.
     Spec windy = Spec.stream(4, 50).replacingDictionaryAt(2);
-    Path file = Tables.write(local.resolve("windy.arrows"), windy);
+    Path file = ArrowFiles.write(local.resolve("windy.arrows"), windy);
     try (BufferAllocator allocator = new RootAllocator();
          ArrowStreamReader reader = new ArrowStreamReader(Files.newInputStream(file), allocator)) {
       assertThatThrownBy(() -> client.upload(reader, "windy", UploadOptions.defaults()))
@@ -229,12 +230,12 @@ class UploadTest {
     assertAbsent("windy");
     // The same file uploaded as a file keeps every dictionary.
     assertThat(client.upload(file, "windy", UploadOptions.defaults()).parts()).isEqualTo(2);
-    assertThat(stored("windy")).isEqualTo(Tables.expected(windy));
+    assertThat(stored("windy")).isEqualTo(ArrowFiles.expectedTable(windy));
   }
 
   @Test
   void aReaderFailingMidwayEndsTheCallAndStoresNothing() throws Exception {
-    byte[] whole = Files.readAllBytes(Tables.write(local.resolve("a.arrows"), STREAM));
+    byte[] whole = Files.readAllBytes(ArrowFiles.write(local.resolve("a.arrows"), STREAM));
     Path cut = Files.write(local.resolve("cut.arrows"), Arrays.copyOf(whole, whole.length * 3 / 4));
     try (BufferAllocator allocator = new RootAllocator();
          ArrowStreamReader reader = new ArrowStreamReader(Files.newInputStream(cut), allocator)) {
@@ -247,13 +248,13 @@ class UploadTest {
   @Test
   void uploadsFromAnIteratorOfRootsTheCallerKeeps() throws Exception {
     Spec spec = Spec.file(3, 200).withoutDictionary();
-    Schema schema = Tables.memorySchema(spec);
+    Schema schema = ArrowFiles.memorySchema(spec);
     List<VectorSchemaRoot> roots = new ArrayList<>();
     try (BufferAllocator allocator = new RootAllocator()) {
       try {
         for (int b = 0; b < spec.batches(); b++) {
           VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
-          Tables.fill(root, spec, b);
+          ArrowFiles.fill(root, spec, b);
           roots.add(root);
         }
         List<TransferProgress> seen = Collections.synchronizedList(new ArrayList<>());
@@ -267,23 +268,23 @@ class UploadTest {
         assertThat(seen.get(seen.size() - 1).totalRows()).as("unknown in advance").isEqualTo(-1);
         // The caller still owns intact roots.
         assertThat(((BigIntVector) roots.get(2).getVector("id")).get(0)).isEqualTo(400L);
-        assertThat(Tables.rows(roots.get(1), null)).isEqualTo(Tables.expected(spec).batches().get(1));
+        assertThat(ArrowFiles.rows(roots.get(1), null)).isEqualTo(ArrowFiles.expectedTable(spec).batches().get(1));
       } finally {
         roots.forEach(VectorSchemaRoot::close);
       }
     }
-    assertThat(stored("from-roots")).isEqualTo(Tables.expected(spec));
+    assertThat(stored("from-roots")).isEqualTo(ArrowFiles.expectedTable(spec));
   }
 
   @Test
   void anEmptyIteratorStoresAnEmptyDataset() {
     Spec spec = Spec.file(0, 1).withoutDictionary();
-    UploadResult result = client.upload(Tables.memorySchema(spec), Collections.emptyIterator(), "nothing",
+    UploadResult result = client.upload(ArrowFiles.memorySchema(spec), Collections.emptyIterator(), "nothing",
         UploadOptions.defaults());
     assertThat(result.batches()).isZero();
     assertThat(result.rows()).isZero();
     assertThat(client.describe("nothing").rows()).isZero();
-    assertThat(client.schema("nothing")).isEqualTo(Tables.schema(spec));
+    assertThat(client.schema("nothing")).isEqualTo(ArrowFiles.schema(spec));
   }
 
   @Test
@@ -291,13 +292,14 @@ class UploadTest {
     Spec spec = Spec.file(1, 10).withoutDictionary();
     Schema other = new Schema(List.of(Field.nullable("x", new ArrowType.Int(32, true))));
     try (BufferAllocator allocator = new RootAllocator();
-         VectorSchemaRoot good = VectorSchemaRoot.create(Tables.memorySchema(spec), allocator);
+         VectorSchemaRoot good = VectorSchemaRoot.create(ArrowFiles.memorySchema(spec), allocator);
          VectorSchemaRoot bad = VectorSchemaRoot.create(other, allocator)) {
-      Tables.fill(good, spec, 0);
+      ArrowFiles.fill(good, spec, 0);
       bad.allocateNew();
       bad.setRowCount(0);
       Iterator<VectorSchemaRoot> roots = List.of(good, bad).iterator();
-      assertThatThrownBy(() -> client.upload(Tables.memorySchema(spec), roots, "mixed-up", UploadOptions.defaults()))
+      assertThatThrownBy(() -> client.upload(ArrowFiles.memorySchema(spec), roots, "mixed-up",
+          UploadOptions.defaults()))
           .isInstanceOf(InvalidRequestException.class).hasMessageContaining("schema");
     }
     assertAbsent("mixed-up");
@@ -318,7 +320,7 @@ class UploadTest {
 
   @Test
   void aTruncatedFileIsRefused() throws Exception {
-    Path file = Tables.write(local.resolve("whole.arrow"), FILE);
+    Path file = ArrowFiles.write(local.resolve("whole.arrow"), FILE);
     byte[] bytes = Files.readAllBytes(file);
     Path truncated = Files.write(local.resolve("truncated.arrow"), Arrays.copyOf(bytes, bytes.length / 2));
 
@@ -329,7 +331,7 @@ class UploadTest {
 
   @Test
   void aReservedNameIsRefusedByTheServer() throws Exception {
-    Path file = Tables.write(local.resolve("a.arrow"), FILE);
+    Path file = ArrowFiles.write(local.resolve("a.arrow"), FILE);
     assertThatThrownBy(() -> client.upload(file, ".secret/x", UploadOptions.defaults()))
         .isInstanceOf(InvalidRequestException.class).hasMessageContaining(".secret");
     assertThat(server.dataFiles()).noneMatch(f -> f.startsWith(".secret"));
@@ -337,7 +339,7 @@ class UploadTest {
 
   @Test
   void progressReportsTheAcknowledgedBatches() throws Exception {
-    Path file = Tables.write(local.resolve("a.arrow"), FILE);
+    Path file = ArrowFiles.write(local.resolve("a.arrow"), FILE);
     List<TransferProgress> seen = Collections.synchronizedList(new ArrayList<>());
     client.upload(file, "ds", UploadOptions.defaults().withProgress(seen::add));
 
@@ -355,7 +357,7 @@ class UploadTest {
   @Test
   void cancellingAFileUploadStoresNothing() throws Exception {
     // ~30 MB: gRPC flow control keeps the client from sending it all before the first acknowledgement.
-    Path file = Tables.write(local.resolve("big.arrow"), Spec.file(16, 40_000));
+    Path file = ArrowFiles.write(local.resolve("big.arrow"), Spec.file(16, 40_000));
     Cancellation cancellation = new Cancellation();
     AtomicInteger reports = new AtomicInteger();
     UploadOptions options = UploadOptions.defaults().withCancellation(cancellation).withProgress(p -> {
@@ -374,8 +376,8 @@ class UploadTest {
     Spec spec = Spec.file(1, 100).withoutDictionary();
     Cancellation cancellation = new Cancellation();
     try (BufferAllocator allocator = new RootAllocator();
-         VectorSchemaRoot root = VectorSchemaRoot.create(Tables.memorySchema(spec), allocator)) {
-      Tables.fill(root, spec, 0);
+         VectorSchemaRoot root = VectorSchemaRoot.create(ArrowFiles.memorySchema(spec), allocator)) {
+      ArrowFiles.fill(root, spec, 0);
       Iterator<VectorSchemaRoot> endless = new Iterator<>() {
         int served;
 
@@ -392,7 +394,7 @@ class UploadTest {
           return root;
         }
       };
-      assertThatThrownBy(() -> client.upload(Tables.memorySchema(spec), endless, "endless",
+      assertThatThrownBy(() -> client.upload(ArrowFiles.memorySchema(spec), endless, "endless",
           UploadOptions.defaults().withCancellation(cancellation)))
           .isInstanceOf(TransferCancelledException.class).hasMessageContaining("endless");
     }

@@ -5,10 +5,13 @@ import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
+import io.grpc.ConnectivityState;
 import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -31,9 +34,6 @@ import org.apache.arrow.memory.RootAllocator;
  * decoding them. Owns the channel and, unless the caller gave one, the allocator. Internal.
  */
 public final class Connection implements AutoCloseable {
-  private static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-
   /** What a client builder collects. */
   public static final class Settings {
     final String target;
@@ -88,10 +88,13 @@ public final class Connection implements AutoCloseable {
     this.settings = settings;
     this.managed = managed;
     this.channel = settings.authorization == null ? managed
-        : ClientInterceptors.intercept(managed, new AuthorizationHeader(settings.authorization));
+        : ClientInterceptors.intercept(managed, new AuthorizationHeader(
+            new Credentials(settings.authorization, managed, settings.callTimeout)));
     this.allocator = allocator;
     this.ownsAllocator = ownsAllocator;
-    this.flight = FlightGrpcUtils.createFlightClientWithSharedChannel(allocator, managed);
+    // arrow-java's client makes its calls on the same channel, credentials attached.
+    this.flight = FlightGrpcUtils.createFlightClientWithSharedChannel(allocator,
+        channel == managed ? managed : new CredentialChannel(managed, channel));
   }
 
   public static Connection open(Settings settings) {
@@ -126,10 +129,7 @@ public final class Connection implements AutoCloseable {
     return settings.target;
   }
 
-  /**
-   * arrow-java's client. Credentials reach its calls through {@link #callOptions()} (it builds its
-   * stubs on the bare channel, so they cannot come from the interceptor).
-   */
+  /** arrow-java's client, on {@link #channel()}: its calls carry the credentials. */
   public FlightClient flight() {
     return flight;
   }
@@ -151,7 +151,7 @@ public final class Connection implements AutoCloseable {
     return settings.transferTimeout;
   }
 
-  /** Options of a control call: its deadline and the credentials. */
+  /** Options of a control call: its deadline. */
   public CallOption[] callOptions() {
     return options(settings.callTimeout);
   }
@@ -162,13 +162,7 @@ public final class Connection implements AutoCloseable {
   }
 
   private CallOption[] options(Duration timeout) {
-    CallOption deadline = org.apache.arrow.flight.CallOptions.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    if (settings.authorization == null) {
-      return new CallOption[] {deadline};
-    }
-    org.apache.arrow.flight.FlightCallHeaders headers = new org.apache.arrow.flight.FlightCallHeaders();
-    headers.insert("authorization", settings.authorization);
-    return new CallOption[] {deadline, new org.apache.arrow.flight.HeaderCallOption(headers)};
+    return new CallOption[] {org.apache.arrow.flight.CallOptions.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)};
   }
 
   @Override
@@ -189,12 +183,15 @@ public final class Connection implements AutoCloseable {
     }
   }
 
-  /** Adds the {@code authorization} header to every raw call. */
+  /**
+   * Adds the {@code authorization} header to every call (exchanging basic credentials for a token
+   * first, see {@link Credentials}), and forgets a token the server refuses.
+   */
   private static final class AuthorizationHeader implements ClientInterceptor {
-    private final String value;
+    private final Credentials credentials;
 
-    AuthorizationHeader(String value) {
-      this.value = value;
+    AuthorizationHeader(Credentials credentials) {
+      this.credentials = credentials;
     }
 
     @Override
@@ -202,10 +199,91 @@ public final class Connection implements AutoCloseable {
       return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
         @Override
         public void start(Listener<R> listener, Metadata headers) {
-          headers.put(AUTHORIZATION, value);
-          super.start(listener, headers);
+          String value = credentials.header();
+          headers.discardAll(Credentials.AUTHORIZATION);
+          headers.put(Credentials.AUTHORIZATION, value);
+          super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+            @Override
+            public void onClose(Status status, Metadata trailers) {
+              if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+                credentials.refused(value);
+              }
+              super.onClose(status, trailers);
+            }
+          }, headers);
         }
       };
+    }
+  }
+
+  /**
+   * The connection's channel as the {@link ManagedChannel} arrow-java's client wants: calls go
+   * through the credentials interceptor, the life cycle is the underlying channel's.
+   */
+  private static final class CredentialChannel extends ManagedChannel {
+    private final ManagedChannel managed;
+    private final Channel calls;
+
+    CredentialChannel(ManagedChannel managed, Channel calls) {
+      this.managed = managed;
+      this.calls = calls;
+    }
+
+    @Override
+    public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {
+      return calls.newCall(method, options);
+    }
+
+    @Override
+    public String authority() {
+      return calls.authority();
+    }
+
+    @Override
+    public ManagedChannel shutdown() {
+      managed.shutdown();
+      return this;
+    }
+
+    @Override
+    public boolean isShutdown() {
+      return managed.isShutdown();
+    }
+
+    @Override
+    public boolean isTerminated() {
+      return managed.isTerminated();
+    }
+
+    @Override
+    public ManagedChannel shutdownNow() {
+      managed.shutdownNow();
+      return this;
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+      return managed.awaitTermination(timeout, unit);
+    }
+
+    @Override
+    public ConnectivityState getState(boolean requestConnection) {
+      return managed.getState(requestConnection);
+    }
+
+    @Override
+    public void notifyWhenStateChanged(ConnectivityState source, Runnable callback) {
+      managed.notifyWhenStateChanged(source, callback);
+    }
+
+    @Override
+    public void resetConnectBackoff() {
+      managed.resetConnectBackoff();
+    }
+
+    @Override
+    public void enterIdle() {
+      managed.enterIdle();
     }
   }
 }

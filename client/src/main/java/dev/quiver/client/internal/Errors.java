@@ -44,9 +44,10 @@ public final class Errors {
       case "NOT_FOUND" -> new DatasetNotFoundException(message, cause);
       case "ALREADY_EXISTS" -> new DatasetExistsException(message, cause);
       case "INVALID_ARGUMENT", "UNIMPLEMENTED" -> new InvalidRequestException(message, cause);
-      case "UNAUTHENTICATED", "UNAUTHORIZED" -> new AuthenticationException(message
+      case "UNAUTHENTICATED" -> new AuthenticationException(message
           + " (check the token or user name and password given to the client)", cause);
-      case "PERMISSION_DENIED" -> new AuthenticationException(message
+      // arrow-java calls PERMISSION_DENIED UNAUTHORIZED.
+      case "PERMISSION_DENIED", "UNAUTHORIZED" -> new AuthenticationException(message
           + " (these credentials do not allow this call)", cause);
       case "UNAVAILABLE" -> new NetworkException(message + " (is the server running at " + target
           + " and reachable? is TLS set the same on both sides?)", cause);

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.flatbuffers.FlatBufferBuilder;
-import dev.quiver.client.testing.Tables;
-import dev.quiver.client.testing.Tables.Spec;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.ipc.ArrowFiles.Spec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -53,7 +53,7 @@ class IpcMessageTest {
 
   @Test
   void readsWhatEachMessageOfAStreamIs() throws Exception {
-    Path stream = Tables.write(dir.resolve("s.arrows"), Spec.stream(3, 10).replacingDictionaryAt(2));
+    Path stream = ArrowFiles.write(dir.resolve("s.arrows"), Spec.stream(3, 10).replacingDictionaryAt(2));
     List<MessageMetadataResult> messages = headers(stream);
     List<IpcMessage> parsed = messages.stream().map(m -> IpcMessage.of(m.getMessageBuffer())).toList();
 
@@ -61,7 +61,7 @@ class IpcMessageTest {
         IpcMessage.Kind.DICTIONARY_BATCH, IpcMessage.Kind.RECORD_BATCH, IpcMessage.Kind.RECORD_BATCH,
         IpcMessage.Kind.DICTIONARY_BATCH, IpcMessage.Kind.RECORD_BATCH);
     assertThat(parsed.get(0)).isEqualTo(new IpcMessage(IpcMessage.Kind.SCHEMA, 0, -1, false, 0));
-    assertThat(parsed.get(1).dictionaryId()).isEqualTo(Tables.DICTIONARY_ID);
+    assertThat(parsed.get(1).dictionaryId()).isEqualTo(ArrowFiles.DICTIONARY_ID);
     assertThat(parsed.get(1).rows()).as("5 colours").isEqualTo(5);
     assertThat(parsed.get(1).delta()).isFalse();
     assertThat(parsed.get(4).rows()).as("4 winds").isEqualTo(4);
@@ -99,7 +99,7 @@ class IpcMessageTest {
 
   @Test
   void doesNotMoveTheBufferItReads() throws Exception {
-    Path stream = Tables.write(dir.resolve("s.arrows"), Spec.stream(1, 3));
+    Path stream = ArrowFiles.write(dir.resolve("s.arrows"), Spec.stream(1, 3));
     ByteBuffer header = headers(stream).get(0).getMessageBuffer();
     int position = header.position();
     IpcMessage.of(header);
@@ -134,7 +134,7 @@ class IpcMessageTest {
 
   @Test
   void framingAReadMessageGivesWhatArrowJavaWrites() throws Exception {
-    Path stream = Tables.write(dir.resolve("s.arrows"), Spec.stream(1, 3));
+    Path stream = ArrowFiles.write(dir.resolve("s.arrows"), Spec.stream(1, 3));
     MessageMetadataResult schema = headers(stream).get(0);
     ByteBuffer framed = IpcMessage.framed(schema.getMessageBuffer());
     byte[] file = java.nio.file.Files.readAllBytes(stream);

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quiver.client.ipc.IpcMessage;
 import dev.quiver.client.ipc.IpcMessage.Kind;
-import dev.quiver.client.testing.Tables;
-import dev.quiver.client.testing.Tables.Spec;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.ipc.ArrowFiles.Spec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -33,7 +33,7 @@ class LocalIpcFileTest {
 
   @Test
   void aFileGivesSchemaDictionariesThenBatchesFromItsFooter() throws Exception {
-    Path file = Tables.write(dir.resolve("f.arrow"), Spec.file(3, 20));
+    Path file = ArrowFiles.write(dir.resolve("f.arrow"), Spec.file(3, 20));
     List<LocalIpcFile.Message> messages = messagesOf(file);
 
     assertThat(kinds(messages)).containsExactly(Kind.SCHEMA, Kind.DICTIONARY_BATCH, Kind.RECORD_BATCH,
@@ -51,7 +51,7 @@ class LocalIpcFileTest {
 
   @Test
   void aStreamGivesItsMessagesAsStoredIncludingAReplacedDictionary() throws Exception {
-    Path file = Tables.write(dir.resolve("s.arrows"), Spec.stream(3, 20).replacingDictionaryAt(1));
+    Path file = ArrowFiles.write(dir.resolve("s.arrows"), Spec.stream(3, 20).replacingDictionaryAt(1));
     List<LocalIpcFile.Message> messages = messagesOf(file);
 
     assertThat(kinds(messages)).containsExactly(Kind.SCHEMA, Kind.DICTIONARY_BATCH, Kind.RECORD_BATCH,
@@ -62,7 +62,7 @@ class LocalIpcFileTest {
 
   @Test
   void aStreamWithoutEndOfStreamMarkerIsComplete() throws Exception {
-    Path file = Tables.write(dir.resolve("s.arrows"), Spec.stream(2, 20));
+    Path file = ArrowFiles.write(dir.resolve("s.arrows"), Spec.stream(2, 20));
     byte[] bytes = Files.readAllBytes(file);
     Path cut = Files.write(dir.resolve("no-eos.arrows"), Arrays.copyOf(bytes, bytes.length - 8));
     assertThat(kinds(messagesOf(cut))).containsExactly(Kind.SCHEMA, Kind.DICTIONARY_BATCH, Kind.RECORD_BATCH,
@@ -71,7 +71,8 @@ class LocalIpcFileTest {
 
   @Test
   void aPreOneDotZeroStreamWithoutContinuationMarkersIsRead() throws Exception {
-    Path file = Tables.writeLegacyStream(dir.resolve("legacy.arrows"), Spec.stream(2, 10));
+    Path file = ArrowFiles.write(dir.resolve("legacy.arrows"), Spec.stream(2, 10).withoutDictionary(),
+        ArrowFiles.LEGACY);
     byte[] bytes = Files.readAllBytes(file);
     assertThat(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt(0)).as("no marker").isPositive();
     assertThat(Arrays.copyOfRange(bytes, bytes.length - 4, bytes.length)).as("4-byte end of stream")
@@ -90,7 +91,7 @@ class LocalIpcFileTest {
 
   @Test
   void aFileCutBeforeItsFooterIsRefused() throws Exception {
-    byte[] bytes = Files.readAllBytes(Tables.write(dir.resolve("f.arrow"), Spec.file(3, 20)));
+    byte[] bytes = Files.readAllBytes(ArrowFiles.write(dir.resolve("f.arrow"), Spec.file(3, 20)));
     for (int length : List.of(8, 20, bytes.length / 2, bytes.length - 1)) {
       Path cut = Files.write(dir.resolve("cut.arrow"), Arrays.copyOf(bytes, length));
       assertThatThrownBy(() -> messagesOf(cut)).as("cut to %d bytes", length).isInstanceOf(IOException.class)
@@ -100,7 +101,7 @@ class LocalIpcFileTest {
 
   @Test
   void anImpossibleFooterLengthIsRefused() throws Exception {
-    byte[] bytes = Files.readAllBytes(Tables.write(dir.resolve("f.arrow"), Spec.file(1, 5)));
+    byte[] bytes = Files.readAllBytes(ArrowFiles.write(dir.resolve("f.arrow"), Spec.file(1, 5)));
     ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(bytes.length - 10, bytes.length);
     Path bad = Files.write(dir.resolve("bad.arrow"), bytes);
     assertThatThrownBy(() -> messagesOf(bad)).isInstanceOf(IOException.class).hasMessageContaining("footer length");
@@ -108,7 +109,7 @@ class LocalIpcFileTest {
 
   @Test
   void aStreamCutMidMessageIsRefused() throws Exception {
-    byte[] bytes = Files.readAllBytes(Tables.write(dir.resolve("s.arrows"), Spec.stream(2, 50)));
+    byte[] bytes = Files.readAllBytes(ArrowFiles.write(dir.resolve("s.arrows"), Spec.stream(2, 50)));
     Path cut = Files.write(dir.resolve("cut.arrows"), Arrays.copyOf(bytes, bytes.length - 100));
     assertThatThrownBy(() -> messagesOf(cut)).isInstanceOf(IOException.class).hasMessageContaining("cut.arrows")
         .hasMessageContaining("byte");

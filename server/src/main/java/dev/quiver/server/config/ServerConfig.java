@@ -15,10 +15,13 @@ import java.util.Objects;
  * @param allocatorLimit      bytes the server's Arrow allocator may hold
  * @param uploadLimits        bounds on DoPut uploads
  * @param writeBufferBytes    bytes a connection may queue for its socket before writes pause
+ * @param tls                 TLS and mutual TLS on the Flight port
+ * @param limits              bounds on concurrent streams and uploads, idle uploads, message size
+ * @param operations          authentication, metrics, shutdown
  */
 public record ServerConfig(
     Path dataDir, String host, int port, long endpointTargetBytes, int onReadyThreshold, long allocatorLimit,
-    UploadLimits uploadLimits, int writeBufferBytes) {
+    UploadLimits uploadLimits, int writeBufferBytes, TlsSettings tls, CallLimits limits, Operations operations) {
 
   public static final int DEFAULT_PORT = 8815;
   public static final long DEFAULT_ENDPOINT_TARGET_BYTES = 256L << 20;
@@ -41,27 +44,51 @@ public record ServerConfig(
     if (writeBufferBytes < 2) {
       throw new IllegalArgumentException("write buffer must be at least 2 bytes, got " + writeBufferBytes);
     }
+    Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(operations, "operations");
   }
 
   /** Defaults for everything but the data directory; loopback, free port: what tests want. */
   public static ServerConfig forTesting(Path dataDir) {
     return new ServerConfig(dataDir, "127.0.0.1", 0, DEFAULT_ENDPOINT_TARGET_BYTES, DEFAULT_ON_READY_THRESHOLD,
         DEFAULT_ALLOCATOR_LIMIT, new UploadLimits(UploadLimits.DEFAULT_MAX_UPLOAD_BYTES, 0),
-        DEFAULT_WRITE_BUFFER_BYTES);
+        DEFAULT_WRITE_BUFFER_BYTES, TlsSettings.NONE, CallLimits.DEFAULTS, Operations.DEFAULTS.withDrainPeriod(
+            java.time.Duration.ofSeconds(5)));
   }
 
   public ServerConfig withEndpointTargetBytes(long bytes) {
     return new ServerConfig(dataDir, host, port, bytes, onReadyThreshold, allocatorLimit, uploadLimits,
-        writeBufferBytes);
+        writeBufferBytes, tls, limits, operations);
   }
 
   public ServerConfig withOnReadyThreshold(int bytes) {
     return new ServerConfig(dataDir, host, port, endpointTargetBytes, bytes, allocatorLimit, uploadLimits,
-        writeBufferBytes);
+        writeBufferBytes, tls, limits, operations);
   }
 
-  public ServerConfig withUploadLimits(UploadLimits limits) {
-    return new ServerConfig(dataDir, host, port, endpointTargetBytes, onReadyThreshold, allocatorLimit, limits,
-        writeBufferBytes);
+  public ServerConfig withUploadLimits(UploadLimits uploadLimits) {
+    return new ServerConfig(dataDir, host, port, endpointTargetBytes, onReadyThreshold, allocatorLimit, uploadLimits,
+        writeBufferBytes, tls, limits, operations);
+  }
+
+  public ServerConfig withWriteBufferBytes(int bytes) {
+    return new ServerConfig(dataDir, host, port, endpointTargetBytes, onReadyThreshold, allocatorLimit, uploadLimits,
+        bytes, tls, limits, operations);
+  }
+
+  public ServerConfig withTls(TlsSettings tls) {
+    return new ServerConfig(dataDir, host, port, endpointTargetBytes, onReadyThreshold, allocatorLimit, uploadLimits,
+        writeBufferBytes, tls, limits, operations);
+  }
+
+  public ServerConfig withLimits(CallLimits limits) {
+    return new ServerConfig(dataDir, host, port, endpointTargetBytes, onReadyThreshold, allocatorLimit, uploadLimits,
+        writeBufferBytes, tls, limits, operations);
+  }
+
+  public ServerConfig withOperations(Operations operations) {
+    return new ServerConfig(dataDir, host, port, endpointTargetBytes, onReadyThreshold, allocatorLimit, uploadLimits,
+        writeBufferBytes, tls, limits, operations);
   }
 }

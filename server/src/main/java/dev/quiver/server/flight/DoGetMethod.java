@@ -1,7 +1,10 @@
 package dev.quiver.server.flight;
 
 import dev.quiver.protocol.DatasetTicket;
+import dev.quiver.server.auth.Access;
+import dev.quiver.server.auth.Scope;
 import dev.quiver.server.catalog.Catalog;
+import dev.quiver.server.telemetry.CallReport;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -27,9 +30,12 @@ final class DoGetMethod implements ServerCalls.ServerStreamingMethod<Flight.Tick
     try {
       DatasetTicket ticket = DatasetTicket.parse(request.getTicket().toByteArray());
       what = "DoGet of dataset '" + ticket.dataset() + "'";
+      CallReport report = CallReport.current();
+      report.dataset(ticket.dataset());
+      Access.require(Scope.READ, ticket.dataset());
       DatasetSelection selection = DatasetSelection.open(catalog, ticket);
       call.setOnReadyThreshold(onReadyThreshold);
-      new DoGetStream(call, selection).start();
+      new DoGetStream(call, selection, report).start();
     } catch (Exception e) {
       call.onError(FlightErrors.toGrpc(e, what));
     }

@@ -1,5 +1,6 @@
 package dev.quiver.server.flight;
 
+import dev.quiver.server.telemetry.CallReport;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,11 +24,13 @@ final class DoGetStream {
   private final ServerCallStreamObserver<FlightFrame> call;
   private final DatasetSelection selection;
   private final FrameSource frames;
+  private final CallReport report;
   // gRPC runs the ready and cancel handlers one at a time; volatile only makes that explicit.
   private volatile boolean finished;
 
-  DoGetStream(ServerCallStreamObserver<FlightFrame> call, DatasetSelection selection) {
+  DoGetStream(ServerCallStreamObserver<FlightFrame> call, DatasetSelection selection, CallReport report) {
     this.call = call;
+    this.report = report;
     this.selection = selection;
     this.frames = new FrameSource(selection);
   }
@@ -53,7 +56,13 @@ final class DoGetStream {
         }
         FlightFrame frame = frames.next();
         call.onNext(frame);
-        BYTES_SENT.addAndGet(frame.header().length + frame.bodyLength());
+        long bytes = frame.header().length + frame.bodyLength();
+        BYTES_SENT.addAndGet(bytes);
+        if (frames.lastWasRecordBatch()) {
+          report.batch(frames.lastRows(), bytes);
+        } else {
+          report.bytes(bytes);
+        }
       }
     } catch (RuntimeException | Error e) {
       fail(e);

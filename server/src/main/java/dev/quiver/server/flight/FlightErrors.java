@@ -1,6 +1,7 @@
 package dev.quiver.server.flight;
 
 import dev.quiver.protocol.ProtocolException;
+import dev.quiver.server.auth.PermissionDeniedException;
 import dev.quiver.server.catalog.CatalogClosedException;
 import dev.quiver.server.catalog.DatasetExistsException;
 import dev.quiver.server.catalog.DatasetNotFoundException;
@@ -49,6 +50,12 @@ final class FlightErrors {
     }
     if (t instanceof MessageTooLargeException) {
       return CallStatus.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).toRuntimeException();
+    }
+    if (t instanceof QuiverFlightService.UploadIdleException) {
+      return CallStatus.TIMED_OUT.withDescription(t.getMessage()).toRuntimeException();
+    }
+    if (t instanceof PermissionDeniedException) {
+      return CallStatus.UNAUTHORIZED.withDescription(t.getMessage()).toRuntimeException();
     }
     if (t instanceof CatalogClosedException) {
       return CallStatus.UNAVAILABLE.withDescription("the server is shutting down").toRuntimeException();

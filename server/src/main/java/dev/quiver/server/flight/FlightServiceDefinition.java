@@ -1,13 +1,16 @@
 package dev.quiver.server.flight;
 
 import dev.quiver.server.catalog.Catalog;
+import dev.quiver.server.config.CallLimits;
 import dev.quiver.server.upload.DatasetStore;
 import dev.quiver.server.upload.UploadLimits;
 import io.grpc.MethodDescriptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
+import java.util.concurrent.ScheduledExecutorService;
 import org.apache.arrow.flight.impl.Flight;
 import org.apache.arrow.flight.impl.FlightServiceGrpc;
 import org.apache.arrow.memory.BufferAllocator;
@@ -22,12 +25,17 @@ public final class FlightServiceDefinition {
   private FlightServiceDefinition() {}
 
   /** Tunables of the Flight surface. */
-  public record Options(long endpointTargetBytes, int onReadyThreshold, UploadLimits uploadLimits) {}
+  public record Options(long endpointTargetBytes, int onReadyThreshold, UploadLimits uploadLimits, CallLimits limits) {}
 
-  public static ServerServiceDefinition create(
-      Catalog catalog, DatasetStore store, BufferAllocator allocator, Options options) {
+  /**
+   * The Flight service, with DoGet streams and DoPut uploads capped at {@code options.limits()};
+   * {@code timer} runs the idle-upload timeouts (its owner shuts it down).
+   */
+  public static ServerServiceDefinition create(Catalog catalog, DatasetStore store, BufferAllocator allocator,
+      Options options, ScheduledExecutorService timer) {
     QuiverFlightService control = new QuiverFlightService(catalog, new FlightInfos(options.endpointTargetBytes()),
-        new ServerActions(catalog, store, allocator), store, options.uploadLimits(), allocator);
+        new ServerActions(catalog, store, allocator), store, options.uploadLimits(), allocator,
+        options.limits().idleUploadTimeout(), timer);
     ServerServiceDefinition generated = control.bindService();
     String doGet = FlightServiceGrpc.getDoGetMethod().getFullMethodName();
     String doPut = FlightServiceGrpc.getDoPutMethod().getFullMethodName();
@@ -50,7 +58,9 @@ public final class FlightServiceDefinition {
     MethodDescriptor<Flight.FlightData, Flight.PutResult> doPutMethod = FlightServiceGrpc.getDoPutMethod().toBuilder(
         new FlightDataParser(), ProtoUtils.marshaller(Flight.PutResult.getDefaultInstance())).build();
     service.addMethod(doPutMethod, ServerCalls.asyncBidiStreamingCall(control::doPut));
-    return service.build();
+    return ServerInterceptors.intercept(service.build(),
+        new ConcurrencyLimiter(doGet, "downloads (DoGet streams)", options.limits().maxStreams()),
+        new ConcurrencyLimiter(doPut, "uploads (DoPut)", options.limits().maxUploads()));
   }
 
   /** Statistics of the Flight surface, for tests and the {@code stats} action. */

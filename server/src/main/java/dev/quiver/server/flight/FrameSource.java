@@ -20,6 +20,7 @@ final class FrameSource implements Iterator<FlightFrame> {
   private final DatasetSelection selection;
   private final List<IpcMessage> plan;
   private final Projection projection; // null: batches go out as stored
+  private long lastRows = -1;
   private boolean schemaSent;
   private int next;
 
@@ -27,6 +28,16 @@ final class FrameSource implements Iterator<FlightFrame> {
     this.selection = selection;
     this.plan = selection.plan();
     this.projection = selection.projection().orElse(null);
+  }
+
+  /** Whether the frame last returned by {@link #next()} was a record batch. */
+  boolean lastWasRecordBatch() {
+    return lastRows >= 0;
+  }
+
+  /** Rows of the record batch last returned by {@link #next()}. */
+  long lastRows() {
+    return lastRows;
   }
 
   @Override
@@ -38,12 +49,14 @@ final class FrameSource implements Iterator<FlightFrame> {
   public FlightFrame next() {
     if (!schemaSent) {
       schemaSent = true;
+      lastRows = -1;
       return FlightFrame.headerOnly(selection.schemaHeader());
     }
     if (next >= plan.size()) {
       throw new NoSuchElementException();
     }
     IpcMessage message = plan.get(next++);
+    lastRows = message.isRecordBatch() ? message.rows() : -1;
     FlightFrame frame;
     if (message.isRecordBatch() && projection != null) {
       frame = project(message);

@@ -4,15 +4,22 @@ import com.google.protobuf.ByteString;
 import dev.quiver.protocol.DatasetName;
 import dev.quiver.protocol.DatasetTicket;
 import dev.quiver.protocol.ProtocolException;
+import dev.quiver.server.auth.Access;
+import dev.quiver.server.auth.Scope;
 import dev.quiver.server.catalog.Catalog;
 import dev.quiver.server.catalog.DatasetNotFoundException;
 import dev.quiver.server.catalog.DatasetUnreadableException;
 import dev.quiver.server.ipc.IpcFormatException;
+import dev.quiver.server.telemetry.CallReport;
 import dev.quiver.server.upload.DatasetStore;
 import dev.quiver.server.upload.UploadLimits;
 import dev.quiver.server.upload.UploadSession;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.impl.Flight;
@@ -35,9 +42,13 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
   private final DatasetStore store;
   private final UploadLimits limits;
   private final BufferAllocator allocator;
+  private final Duration idleUploadTimeout;
+  private final ScheduledExecutorService timer;
 
   QuiverFlightService(Catalog catalog, FlightInfos infos, ServerActions actions, DatasetStore store,
-      UploadLimits limits, BufferAllocator allocator) {
+      UploadLimits limits, BufferAllocator allocator, Duration idleUploadTimeout, ScheduledExecutorService timer) {
+    this.idleUploadTimeout = idleUploadTimeout;
+    this.timer = timer;
     this.catalog = catalog;
     this.infos = infos;
     this.actions = actions;
@@ -49,7 +60,8 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
   /**
    * DoPut: each upload is an {@link UploadSession}; gRPC delivers its messages one at a time and
    * requests the next only after {@code onNext} returns, so a slow disk slows the client down
-   * instead of filling memory.
+   * instead of filling memory. An upload silent for longer than the idle timeout is failed
+   * (DEADLINE_EXCEEDED) and its files deleted.
    */
   @Override
   public StreamObserver<Flight.FlightData> doPut(StreamObserver<Flight.PutResult> responses) {
@@ -65,29 +77,48 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
       }
     });
     return new StreamObserver<>() {
+      // gRPC serializes these callbacks, but the idle timer fires on another thread: both lock.
       private boolean failed;
+      private ScheduledFuture<?> idle = scheduleIdle();
+
+      private ScheduledFuture<?> scheduleIdle() {
+        return timer.schedule(this::idleTimeout, idleUploadTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      }
+
+      private synchronized void idleTimeout() {
+        if (!failed) {
+          session.abort();
+          long millis = idleUploadTimeout.toMillis();
+          fail(new UploadIdleException("upload sent nothing for " + (millis % 1000 == 0 ? millis / 1000 + " s"
+              : millis + " ms") + " (the server's idle upload timeout); nothing was stored"));
+        }
+      }
 
       @Override
-      public void onNext(Flight.FlightData data) {
+      public synchronized void onNext(Flight.FlightData data) {
         if (failed) {
           return;
         }
+        idle.cancel(false);
         try {
           session.accept(data);
+          idle = scheduleIdle();
         } catch (Exception e) {
           fail(e);
         }
       }
 
       @Override
-      public void onError(Throwable t) {
+      public synchronized void onError(Throwable t) {
+        idle.cancel(false);
         // The client cancelled or went away: nothing it sent is kept.
         session.abort();
         log.debug("upload of dataset '{}' abandoned by the client: {}", session.dataset(), t.toString());
       }
 
       @Override
-      public void onCompleted() {
+      public synchronized void onCompleted() {
+        idle.cancel(false);
         if (failed) {
           return;
         }
@@ -100,8 +131,39 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
 
       private void fail(Exception e) {
         failed = true;
+        idle.cancel(false);
         String what = session.dataset() == null ? "DoPut" : "DoPut of dataset '" + session.dataset() + "'";
         responses.onError(FlightErrors.toGrpc(e, what));
+      }
+    };
+  }
+
+  /** An upload that went silent for longer than the idle timeout. */
+  static final class UploadIdleException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UploadIdleException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Handshake: authentication happens on the call's headers ({@code AuthInterceptor}, which also
+   * returns the bearer token issued for basic credentials), so any messages are ignored and the
+   * call succeeds once the client has sent its own.
+   */
+  @Override
+  public StreamObserver<Flight.HandshakeRequest> handshake(StreamObserver<Flight.HandshakeResponse> responses) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(Flight.HandshakeRequest request) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        responses.onCompleted();
       }
     };
   }
@@ -110,7 +172,8 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
   public void listFlights(Flight.Criteria request, StreamObserver<Flight.FlightInfo> responses) {
     try {
       Predicate<DatasetName> filter = NameFilter.parse(request.getExpression().toStringUtf8());
-      for (DatasetName name : catalog.names(filter)) {
+      // Only what the caller may read is listed: the rest is not even named.
+      for (DatasetName name : catalog.names(filter.and(Access::mayRead))) {
         Flight.FlightInfo info = describe(DatasetTicket.of(name), pathDescriptor(name));
         if (info != null) {
           responses.onNext(info);
@@ -163,6 +226,8 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
     try {
       DatasetTicket ticket = ticketFor(descriptor);
       what = method + " of dataset '" + ticket.dataset() + "'";
+      CallReport.current().dataset(ticket.dataset());
+      Access.require(Scope.READ, ticket.dataset());
       try (DatasetSelection selection = DatasetSelection.open(catalog, ticket)) {
         try {
           response.onNext(query.apply(selection));

@@ -7,10 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quiver.protocol.DatasetName;
 import dev.quiver.protocol.ProtocolException;
 import dev.quiver.protocol.StrictJson;
+import dev.quiver.server.auth.Access;
+import dev.quiver.server.auth.Scope;
 import dev.quiver.server.catalog.Catalog;
 import dev.quiver.server.catalog.OpenDataset;
 import dev.quiver.server.ipc.IpcIndex;
 import dev.quiver.server.ipc.MappedFile;
+import dev.quiver.server.telemetry.CallReport;
 import dev.quiver.server.upload.DatasetStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +63,10 @@ final class ServerActions {
         "{} -> {\"datasets\": N}: forget cached indexes and rescan the data directory", this::refresh));
     actions.put("stats", new Action(
         "{} -> JSON: mapped files, bytes queued for sending, open streams, Arrow allocator bytes (current and"
-            + " peak), JVM heap", body -> stats()));
+            + " peak), JVM heap", body -> {
+              Access.requireEverywhere(Scope.ADMIN, "read the server's stats");
+              return stats();
+            }));
   }
 
   List<Flight.ActionType> types() {
@@ -112,6 +118,8 @@ final class ServerActions {
 
   private Object describe(byte[] body) throws Exception {
     DatasetName name = dataset(body, "describe");
+    CallReport.current().dataset(name);
+    Access.require(Scope.READ, name);
     try (OpenDataset dataset = catalog.open(name)) {
       IpcIndex index = dataset.index();
       ObjectNode out = JSON.createObjectNode();
@@ -156,6 +164,8 @@ final class ServerActions {
 
   private Object delete(byte[] body) throws Exception {
     DatasetName name = dataset(body, "delete");
+    CallReport.current().dataset(name);
+    Access.require(Scope.WRITE, name);
     store.delete(name);
     return JSON.createObjectNode().put("deleted", name.toString());
   }
@@ -164,6 +174,9 @@ final class ServerActions {
     ObjectNode request = object(body, "rename", List.of("from", "to", "overwrite"));
     DatasetName from = name(request, "from", "rename");
     DatasetName to = name(request, "to", "rename");
+    CallReport.current().dataset(from);
+    Access.require(Scope.WRITE, from);
+    Access.require(Scope.WRITE, to);
     JsonNode overwrite = request.get("overwrite");
     if (overwrite != null && !overwrite.isBoolean()) {
       throw new ProtocolException("\"overwrite\" must be true or false");
@@ -175,6 +188,7 @@ final class ServerActions {
 
   private Object refresh(byte[] body) throws Exception {
     object(body, "refresh", List.of());
+    Access.requireEverywhere(Scope.ADMIN, "refresh the catalog");
     catalog.invalidate();
     return JSON.createObjectNode().put("datasets", catalog.names().size());
   }

@@ -6,11 +6,14 @@ import com.google.protobuf.ByteString;
 import dev.quiver.protocol.DatasetName;
 import dev.quiver.protocol.ProtocolException;
 import dev.quiver.protocol.UploadRequest;
+import dev.quiver.server.auth.Access;
+import dev.quiver.server.auth.Scope;
 import dev.quiver.server.ipc.BatchCompressor;
 import dev.quiver.server.ipc.IpcFormatException;
 import dev.quiver.server.ipc.IpcMessage;
 import dev.quiver.server.ipc.IpcSchema;
 import dev.quiver.server.ipc.MessageValidator;
+import dev.quiver.server.telemetry.CallReport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -18,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.flight.impl.Flight;
 import org.apache.arrow.memory.BufferAllocator;
 import org.slf4j.Logger;
@@ -66,6 +70,9 @@ public final class UploadSession {
   private int batches;
   private long bytes;
   private boolean finished;
+  private final CallReport report = CallReport.current();
+  private static final AtomicLong BYTES_IN_PROGRESS = new AtomicLong();
+  private long counted; // this session's share of BYTES_IN_PROGRESS
 
   public UploadSession(DatasetStore store, UploadLimits limits, BufferAllocator allocator, Replies replies) {
     this.store = store;
@@ -101,11 +108,14 @@ public final class UploadSession {
         return; // a metadata-only message: nothing to store
       }
       received += header.size() + body.size();
+      counted += header.size() + body.size();
+      BYTES_IN_PROGRESS.addAndGet(header.size() + body.size());
       if (received > limits.maxUploadBytes()) {
         throw new UploadRejectedException("upload of dataset '" + request.dataset() + "' exceeds the server's limit of "
             + limits.maxUploadBytes() + " bytes");
       }
       if (schema == null) {
+        report.bytes(header.size() + body.size());
         openFile(header.toByteArray());
       } else {
         store(header.toByteArray(), body);
@@ -126,6 +136,8 @@ public final class UploadSession {
       case CMD -> UploadRequest.parseCommand(descriptor.getCmd().toByteArray());
       default -> throw new ProtocolException("DoPut needs a path descriptor or a command descriptor with upload options");
     };
+    report.dataset(request.dataset());
+    Access.require(Scope.WRITE, request.dataset());
     checkFreeSpace();
   }
 
@@ -164,6 +176,7 @@ public final class UploadSession {
         // An IPC file holds one dictionary per id (plus deltas): a replacement starts the next part.
         startNextPart(checked.dictionaryId());
       }
+      report.bytes(header.length + copy.length);
       dictionaries.add(checked.dictionaryId(), checked.delta(), header, copy);
       part.writeDictionary(header, List.of(ByteBuffer.wrap(copy)), copy.length);
       return;
@@ -176,6 +189,7 @@ public final class UploadSession {
     }
     batches++;
     rows += checked.rows();
+    report.batch(checked.rows(), header.length + body.size());
     if (batches % 64 == 0) {
       checkFreeSpace();
     }
@@ -231,6 +245,7 @@ public final class UploadSession {
           .put("bytes", bytes)
           .put("parts", published.parts())
           .put("durable", true);
+      uncount();
       replies.ack(JSON.writeValueAsBytes(ack));
       replies.done();
     } catch (Exception | Error e) {
@@ -239,9 +254,20 @@ public final class UploadSession {
     }
   }
 
+  /** Bytes received by uploads not yet published or abandoned, server-wide (a metric). */
+  public static long bytesInProgress() {
+    return BYTES_IN_PROGRESS.get();
+  }
+
+  private void uncount() {
+    BYTES_IN_PROGRESS.addAndGet(-counted);
+    counted = 0;
+  }
+
   /** Stops the upload and deletes what was written; safe to call more than once. */
   public void abort() {
     finished = true;
+    uncount();
     if (part != null) {
       part.discard();
       part = null;

@@ -20,6 +20,7 @@ import java.util.Set;
 import org.apache.arrow.compression.CommonsCompressionFactory;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float8Vector;
@@ -43,6 +44,7 @@ import org.apache.arrow.vector.ipc.ArrowWriter;
 import org.apache.arrow.vector.ipc.message.IpcOption;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.FloatingPointPrecision;
+import org.apache.arrow.vector.types.MetadataVersion;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.DictionaryEncoding;
 import org.apache.arrow.vector.types.pojo.Field;
@@ -57,6 +59,9 @@ import org.apache.arrow.vector.util.Text;
  * values it wrote, reads IPC bytes back with arrow-java as plain Java values, and rebuilds an IPC
  * stream out of an {@link IpcIndex} (optionally through a {@link Projection}) the way the server
  * sends it, so that what the server would send can be decoded by an independent reader.
+ *
+ * <p>The server module publishes its test classes as a test-jar, and the client's tests use this
+ * class too (hence the overloads that open their own allocator).
  */
 public final class ArrowFiles {
   public static final long DICTIONARY_ID = 5L;
@@ -64,6 +69,8 @@ public final class ArrowFiles {
   static final String[] COLORS = {"red", "green", "blue", "cyan", "magenta"};
   static final String[] WINDS = {"north", "south", "east", "west"};
   private static final byte[] EOS = {-1, -1, -1, -1, 0, 0, 0, 0};
+  /** The pre-0.15 IPC layout (no continuation markers, metadata V4), for {@link #bytes} and {@link #write}. */
+  public static final IpcOption LEGACY = new IpcOption(true, MetadataVersion.V4);
 
   private ArrowFiles() {}
 
@@ -81,9 +88,17 @@ public final class ArrowFiles {
 
   /**
    * What to write: format, compression, {@code batches} batches of {@code rows} rows, whether a
-   * stream ends with the end-of-stream marker, and whether the dictionary is replaced halfway.
+   * stream ends with the end-of-stream marker, from which batch on a stream uses a replacement
+   * dictionary ({@code -1}: none), and whether the dictionary-encoded {@code category} column is
+   * written at all.
    */
-  public record Spec(boolean stream, Codec codec, int batches, int rows, boolean endOfStream, boolean replaceDictionary) {
+  public record Spec(boolean stream, Codec codec, int batches, int rows, boolean endOfStream, int replaceDictionaryAt,
+      boolean dictionary) {
+    /** With a {@code category} column whose dictionary, if {@code replaceDictionary}, is replaced halfway. */
+    public Spec(boolean stream, Codec codec, int batches, int rows, boolean endOfStream, boolean replaceDictionary) {
+      this(stream, codec, batches, rows, endOfStream, replaceDictionary ? halfway(batches) : -1, true);
+    }
+
     public static Spec file(int batches, int rows) {
       return new Spec(false, Codec.NONE, batches, rows, true, false);
     }
@@ -93,45 +108,80 @@ public final class ArrowFiles {
     }
 
     public Spec compressed(Codec c) {
-      return new Spec(stream, c, batches, rows, endOfStream, replaceDictionary);
+      return new Spec(stream, c, batches, rows, endOfStream, replaceDictionaryAt, dictionary);
     }
 
     public Spec withoutEndOfStream() {
-      return new Spec(stream, codec, batches, rows, false, replaceDictionary);
+      return new Spec(stream, codec, batches, rows, false, replaceDictionaryAt, dictionary);
     }
 
     /** Stream only: batches from {@link #switchBatch()} on use a different dictionary. */
     public Spec replacingDictionary() {
-      return new Spec(stream, codec, batches, rows, endOfStream, true);
+      return replacingDictionaryAt(halfway(batches));
+    }
+
+    /** Stream only: batches from {@code batch} on use a different dictionary. */
+    public Spec replacingDictionaryAt(int batch) {
+      return new Spec(stream, codec, batches, rows, endOfStream, batch, dictionary);
+    }
+
+    /** Without the dictionary-encoded {@code category} column (so without any dictionary). */
+    public Spec withoutDictionary() {
+      return new Spec(stream, codec, batches, rows, endOfStream, -1, false);
+    }
+
+    public boolean replaceDictionary() {
+      return replaceDictionaryAt >= 0;
     }
 
     public int switchBatch() {
+      return replaceDictionary() ? replaceDictionaryAt : halfway(batches);
+    }
+
+    private static int halfway(int batches) {
       return Math.max(1, batches / 2);
     }
 
+    public long totalRows() {
+      return (long) batches * rows;
+    }
+
     String[] dictionaryFor(int batch) {
-      return replaceDictionary && batch >= switchBatch() ? WINDS : COLORS;
+      return replaceDictionary() && batch >= replaceDictionaryAt ? WINDS : COLORS;
     }
 
     @Override
     public String toString() {
       return (stream ? "stream" : "file") + "/" + codec + "/" + batches + "x" + rows
-          + (endOfStream ? "" : "/no-eos") + (replaceDictionary ? "/replaced-dictionary" : "");
+          + (endOfStream ? "" : "/no-eos") + (dictionary ? "" : "/no-dictionary")
+          + (replaceDictionary()
+              ? "/replaced-dictionary" + (replaceDictionaryAt == halfway(batches) ? "" : "@" + replaceDictionaryAt)
+              : "");
     }
   }
 
   /** id int64, name utf8, score float64, tags list<int32>, point struct<x int32, label utf8>, category dictionary<utf8>. */
   public static Schema schema() {
-    return schema(ArrowType.Utf8.INSTANCE);
+    return schema(true, ArrowType.Utf8.INSTANCE);
+  }
+
+  /** The schema {@code spec} writes, as IPC messages carry it: {@code category}, if any, has its value type. */
+  public static Schema schema(Spec spec) {
+    return schema(spec.dictionary, ArrowType.Utf8.INSTANCE);
   }
 
   /** The schema as arrow-java holds it in memory: the dictionary-encoded column as its int32 indices. */
-  static Schema memorySchema() {
-    return schema(new ArrowType.Int(32, true));
+  public static Schema memorySchema() {
+    return schema(true, new ArrowType.Int(32, true));
   }
 
-  private static Schema schema(ArrowType categoryType) {
-    return new Schema(List.of(
+  /** {@link #memorySchema()} for {@code spec}, which may leave out {@code category}. */
+  public static Schema memorySchema(Spec spec) {
+    return schema(spec.dictionary, new ArrowType.Int(32, true));
+  }
+
+  private static Schema schema(boolean dictionary, ArrowType categoryType) {
+    List<Field> fields = new ArrayList<>(List.of(
         Field.notNullable("id", new ArrowType.Int(64, true)),
         Field.nullable("name", ArrowType.Utf8.INSTANCE),
         Field.nullable("score", new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE)),
@@ -139,9 +189,16 @@ public final class ArrowFiles {
             List.of(Field.nullable("item", new ArrowType.Int(32, true)))),
         new Field("point", FieldType.nullable(ArrowType.Struct.INSTANCE), List.of(
             Field.nullable("x", new ArrowType.Int(32, true)),
-            Field.nullable("label", ArrowType.Utf8.INSTANCE))),
-        new Field("category", new FieldType(true, categoryType, encoding()), null)),
-        Map.of("origin", "quiver-ipc-tests"));
+            Field.nullable("label", ArrowType.Utf8.INSTANCE)))));
+    if (dictionary) {
+      fields.add(new Field("category", new FieldType(true, categoryType, encoding()), null));
+    }
+    return new Schema(fields, Map.of("origin", "quiver-ipc-tests"));
+  }
+
+  /** The columns {@code spec} writes: {@link #COLUMNS}, without {@code category} if it has no dictionary. */
+  public static List<String> columns(Spec spec) {
+    return spec.dictionary ? COLUMNS : COLUMNS.subList(0, COLUMNS.size() - 1);
   }
 
   private static DictionaryEncoding encoding() {
@@ -154,6 +211,19 @@ public final class ArrowFiles {
     return file;
   }
 
+  /** {@link #write(BufferAllocator, Path, Spec)} on an allocator of its own. */
+  public static Path write(Path file, Spec spec) throws IOException {
+    return write(file, spec, IpcOption.DEFAULT);
+  }
+
+  /** Writes {@code spec} with {@code option} (e.g. {@link #LEGACY}) to {@code file}, on an allocator of its own. */
+  public static Path write(Path file, Spec spec, IpcOption option) throws IOException {
+    try (BufferAllocator allocator = new RootAllocator()) {
+      Files.write(file, bytes(allocator, spec, option));
+    }
+    return file;
+  }
+
   /** The bytes arrow-java writes for {@code spec}. */
   public static byte[] bytes(BufferAllocator allocator, Spec spec) throws IOException {
     return bytes(allocator, spec, IpcOption.DEFAULT);
@@ -161,20 +231,25 @@ public final class ArrowFiles {
 
   /** The bytes arrow-java writes for {@code spec} with {@code option} (e.g. the pre-1.0 legacy layout). */
   public static byte[] bytes(BufferAllocator allocator, Spec spec, IpcOption option) throws IOException {
-    if (spec.replaceDictionary && !spec.stream) {
+    if (spec.replaceDictionary() && !spec.stream) {
       throw new IllegalArgumentException("the file format cannot replace dictionaries");
+    }
+    if (spec.replaceDictionary() && !spec.dictionary) {
+      throw new IllegalArgumentException("a spec without a dictionary cannot replace it");
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     WritableByteChannel channel = Channels.newChannel(out);
     try (VarCharVector dictionaryValues = new VarCharVector("category-dictionary", allocator)) {
       fillDictionary(dictionaryValues, spec.dictionaryFor(0));
-      Dictionary dictionary = new Dictionary(dictionaryValues, encoding());
-      DictionaryProvider.MapDictionaryProvider provider = new DictionaryProvider.MapDictionaryProvider(dictionary);
-      try (VectorSchemaRoot root = VectorSchemaRoot.create(memorySchema(), allocator);
+      DictionaryProvider.MapDictionaryProvider provider = new DictionaryProvider.MapDictionaryProvider();
+      if (spec.dictionary) {
+        provider.put(new Dictionary(dictionaryValues, encoding()));
+      }
+      try (VectorSchemaRoot root = VectorSchemaRoot.create(memorySchema(spec), allocator);
            ArrowWriter writer = writer(spec, option, root, provider, channel)) {
         writer.start();
         for (int b = 0; b < spec.batches; b++) {
-          if (spec.replaceDictionary && b == spec.switchBatch()) {
+          if (spec.replaceDictionary() && b == spec.switchBatch()) {
             fillDictionary(dictionaryValues, spec.dictionaryFor(b));
           }
           fill(root, spec, b);
@@ -217,7 +292,11 @@ public final class ArrowFiles {
     vector.setValueCount(values.length);
   }
 
-  private static void fill(VectorSchemaRoot root, Spec spec, int batch) {
+  /**
+   * Fills {@code root} (of {@link #memorySchema(Spec)}) with batch {@code batch} of {@code spec};
+   * {@code category} gets the dictionary indices.
+   */
+  public static void fill(VectorSchemaRoot root, Spec spec, int batch) {
     root.allocateNew();
     BigIntVector id = (BigIntVector) root.getVector("id");
     VarCharVector name = (VarCharVector) root.getVector("name");
@@ -226,7 +305,7 @@ public final class ArrowFiles {
     StructVector point = (StructVector) root.getVector("point");
     IntVector x = point.getChild("x", IntVector.class);
     VarCharVector label = point.getChild("label", VarCharVector.class);
-    IntVector category = (IntVector) root.getVector("category");
+    IntVector category = spec.dictionary ? (IntVector) root.getVector("category") : null;
     UnionListWriter tagWriter = tags.getWriter();
     String[] dictionary = spec.dictionaryFor(batch);
     for (int i = 0; i < spec.rows; i++) {
@@ -268,9 +347,9 @@ public final class ArrowFiles {
         }
         label.setSafe(i, ("p" + n).getBytes(StandardCharsets.UTF_8));
       }
-      if (n % 10 == 9) {
+      if (category != null && n % 10 == 9) {
         category.setNull(i);
-      } else {
+      } else if (category != null) {
         category.setSafe(i, (int) (n % dictionary.length));
       }
     }
@@ -284,7 +363,7 @@ public final class ArrowFiles {
     return "name-" + n + (n % 3 == 0 ? "-ünïcødé" : "");
   }
 
-  /** The values written in row {@code i} of batch {@code batch}, in {@link #COLUMNS} order, as {@link #read} gives them. */
+  /** The values written in row {@code i} of batch {@code batch}, in {@link #columns} order, as {@link #read} gives them. */
   public static List<Object> expectedRow(Spec spec, int batch, int i) {
     long n = (long) batch * spec.rows + i;
     List<Object> row = new ArrayList<>();
@@ -310,18 +389,25 @@ public final class ArrowFiles {
       point.put("label", "p" + n);
       row.add(point);
     }
-    String[] dictionary = spec.dictionaryFor(batch);
-    row.add(n % 10 == 9 ? null : dictionary[(int) (n % dictionary.length)]);
+    if (spec.dictionary) {
+      String[] dictionary = spec.dictionaryFor(batch);
+      row.add(n % 10 == 9 ? null : dictionary[(int) (n % dictionary.length)]);
+    }
     return row;
   }
 
-  /** Every batch written for {@code spec}: batches, rows, values in {@link #COLUMNS} order. */
+  /** Every batch written for {@code spec}: batches, rows, values in {@link #columns(Spec)} order. */
   public static List<List<List<Object>>> expected(Spec spec) {
     List<List<List<Object>>> batches = new ArrayList<>();
     for (int b = 0; b < spec.batches; b++) {
       batches.add(expectedBatch(spec, b));
     }
     return batches;
+  }
+
+  /** Every batch written for {@code spec}, with its column names, as {@link #read} gives it. */
+  public static Table expectedTable(Spec spec) {
+    return new Table(columns(spec), expected(spec));
   }
 
   public static List<List<Object>> expectedBatch(Spec spec, int batch) {
@@ -334,13 +420,18 @@ public final class ArrowFiles {
 
   /** Keeps only {@code columns} (names from {@link #COLUMNS}), in that order, of every row. */
   public static List<List<List<Object>>> select(List<List<List<Object>>> batches, List<String> columns) {
+    return select(batches, COLUMNS, columns);
+  }
+
+  private static List<List<List<Object>>> select(List<List<List<Object>>> batches, List<String> have,
+      List<String> columns) {
     List<List<List<Object>>> out = new ArrayList<>();
     for (List<List<Object>> batch : batches) {
       List<List<Object>> rows = new ArrayList<>();
       for (List<Object> row : batch) {
         List<Object> selected = new ArrayList<>();
         for (String column : columns) {
-          selected.add(row.get(COLUMNS.indexOf(column)));
+          selected.add(row.get(have.indexOf(column)));
         }
         rows.add(selected);
       }
@@ -350,41 +441,90 @@ public final class ArrowFiles {
   }
 
   /** What arrow-java reads from some IPC bytes: column names, then batches of rows of plain values. */
-  public record Table(List<String> columns, List<List<List<Object>>> batches) {}
+  public record Table(List<String> columns, List<List<List<Object>>> batches) {
+    /** Only these columns, in this order. */
+    public Table select(String... names) {
+      return new Table(List.of(names), ArrowFiles.select(batches, columns, List.of(names)));
+    }
+
+    /** Only batches {@code from} to {@code to - 1}. */
+    public Table batches(int from, int to) {
+      return new Table(columns, batches.subList(from, to));
+    }
+
+    /** This table's batches followed by {@code other}'s. */
+    public Table concat(Table other) {
+      List<List<List<Object>>> all = new ArrayList<>(batches);
+      all.addAll(other.batches);
+      return new Table(columns, all);
+    }
+  }
 
   /** Reads file- or stream-format bytes with arrow-java, decoding dictionaries and decompressing. */
   public static Table read(BufferAllocator allocator, byte[] bytes) throws IOException {
-    boolean fileFormat = bytes.length >= 6 && new String(bytes, 0, 6, StandardCharsets.US_ASCII).equals("ARROW1");
-    try (ArrowReader reader = fileFormat
+    try (ArrowReader reader = isFileFormat(bytes)
         ? new ArrowFileReader(new ByteArrayReadableSeekableByteChannel(bytes), allocator, CommonsCompressionFactory.INSTANCE)
         : new ArrowStreamReader(new ByteArrayInputStream(bytes), allocator, CommonsCompressionFactory.INSTANCE)) {
-      VectorSchemaRoot root = reader.getVectorSchemaRoot();
-      List<String> columns = root.getSchema().getFields().stream().map(Field::getName).toList();
-      List<List<List<Object>>> batches = new ArrayList<>();
-      while (reader.loadNextBatch()) {
-        int rowCount = root.getRowCount();
-        List<List<Object>> rows = new ArrayList<>();
+      return read(reader);
+    }
+  }
+
+  /** {@link #read(BufferAllocator, byte[])} of a local file, on an allocator of its own. */
+  public static Table read(Path file) throws IOException {
+    try (BufferAllocator allocator = new RootAllocator()) {
+      return read(allocator, Files.readAllBytes(file));
+    }
+  }
+
+  /** Reads every remaining batch of {@code reader}. */
+  public static Table read(ArrowReader reader) throws IOException {
+    VectorSchemaRoot root = reader.getVectorSchemaRoot();
+    List<String> columns = columnNames(root);
+    List<List<List<Object>>> batches = new ArrayList<>();
+    while (reader.loadNextBatch()) {
+      batches.add(rows(root, reader));
+    }
+    return new Table(columns, batches);
+  }
+
+  public static List<String> columnNames(VectorSchemaRoot root) {
+    return root.getSchema().getFields().stream().map(Field::getName).toList();
+  }
+
+  /** The rows of {@code root} as plain values, dictionary-encoded columns decoded with {@code dictionaries}. */
+  public static List<List<Object>> rows(VectorSchemaRoot root, DictionaryProvider dictionaries) {
+    int rowCount = root.getRowCount();
+    List<List<Object>> rows = new ArrayList<>();
+    for (int i = 0; i < rowCount; i++) {
+      rows.add(new ArrayList<>());
+    }
+    for (FieldVector vector : root.getFieldVectors()) {
+      DictionaryEncoding encoding = vector.getField().getDictionary();
+      ValueVector values = encoding == null
+          ? vector
+          : DictionaryEncoder.decode(vector, dictionaries.lookup(encoding.getId()));
+      try {
         for (int i = 0; i < rowCount; i++) {
-          rows.add(new ArrayList<>());
+          rows.get(i).add(normalize(values.getObject(i)));
         }
-        for (FieldVector vector : root.getFieldVectors()) {
-          DictionaryEncoding encoding = vector.getField().getDictionary();
-          ValueVector values = encoding == null
-              ? vector
-              : DictionaryEncoder.decode(vector, reader.getDictionaryVectors().get(encoding.getId()));
-          try {
-            for (int i = 0; i < rowCount; i++) {
-              rows.get(i).add(normalize(values.getObject(i)));
-            }
-          } finally {
-            if (values != vector) {
-              values.close();
-            }
-          }
+      } finally {
+        if (values != vector) {
+          values.close();
         }
-        batches.add(rows);
       }
-      return new Table(columns, batches);
+    }
+    return rows;
+  }
+
+  /** Whether {@code bytes} start with the IPC file format's magic. */
+  public static boolean isFileFormat(byte[] bytes) {
+    return bytes.length >= 6 && new String(bytes, 0, 6, StandardCharsets.US_ASCII).equals("ARROW1");
+  }
+
+  /** Whether {@code file} starts with the IPC file format's magic. */
+  public static boolean isFileFormat(Path file) throws IOException {
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      return isFileFormat(in.readNBytes(6));
     }
   }
 
