@@ -29,14 +29,15 @@ import picocli.CommandLine;
 
 /**
  * {@code java -jar quiver-server.jar --data DIR --port N --host H}: starts a Quiver server.
- * {@code hash-password} and {@code hash-token} make the secrets of an auth file.
+ * {@code hash-password} and {@code hash-token} make the secrets of an auth file; {@code health-check}
+ * asks a running server whether it is serving (the container image's HEALTHCHECK).
  */
 @Command(
     name = "quiver-server",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Serves the Arrow IPC files under a directory over Arrow Flight, memory-mapped and zero-copy.",
-    subcommands = {HashPasswordCommand.class, HashTokenCommand.class})
+    subcommands = {HashPasswordCommand.class, HashTokenCommand.class, HealthCheckCommand.class})
 public final class Main implements Callable<Integer> {
   static final Path DEFAULT_DATA = Path.of("data");
 
@@ -179,9 +180,13 @@ public final class Main implements Callable<Integer> {
     return commandLine.setDefaultValueProvider(defaults);
   }
 
-  /** Environment variables read by other parts than the options (logback, the CLI's, the config file's). */
+  /**
+   * Environment variables read by other parts than the options (logback, the CLI's, the config
+   * file's, and the TLS settings of {@code health-check}, which a container sets next to the server's).
+   */
   private static final Set<String> OTHER_VARIABLES = Set.of("QUIVER_CONFIG", "QUIVER_LOG_LEVEL",
-      "QUIVER_ACCESS_LOG_LEVEL", "QUIVER_SERVER", "QUIVER_TOKEN", "QUIVER_PASSWORD", "QUIVER_DEBUG");
+      "QUIVER_ACCESS_LOG_LEVEL", "QUIVER_SERVER", "QUIVER_TOKEN", "QUIVER_PASSWORD", "QUIVER_DEBUG",
+      "QUIVER_TLS_CA", "QUIVER_TLS_SERVER_NAME");
 
   private ConfigDefaults defaults;
 
