@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import dev.quiver.server.config.ServerConfig;
 import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.testing.PutCollector;
 import dev.quiver.server.testing.TestServer;
 import dev.quiver.server.testing.TestTables;
 import dev.quiver.server.upload.UploadLimits;
@@ -28,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.arrow.flatbuf.Message;
@@ -355,32 +355,9 @@ class UploadTest {
 
   // ---- raw gRPC: messages arrow-java would never send ----------------------------------------------
 
-  /** One encapsulated IPC message: flatbuffer header and body. */
-  private record IpcMsg(byte[] header, byte[] body) {}
-
-  /** Splits IPC stream bytes into messages (continuation marker, length, header, body), up to end-of-stream. */
-  private static List<IpcMsg> messages(byte[] stream) {
-    ByteBuffer buffer = ByteBuffer.wrap(stream).order(ByteOrder.LITTLE_ENDIAN);
-    List<IpcMsg> out = new ArrayList<>();
-    while (buffer.remaining() >= 8) {
-      assertThat(buffer.getInt()).as("continuation marker").isEqualTo(-1);
-      int length = buffer.getInt();
-      if (length == 0) {
-        break;
-      }
-      byte[] header = new byte[length];
-      buffer.get(header);
-      long bodyLength = Message.getRootAsMessage(ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN)).bodyLength();
-      byte[] body = new byte[Math.toIntExact(bodyLength)];
-      buffer.get(body);
-      out.add(new IpcMsg(header, body));
-    }
-    return out;
-  }
-
   /** The messages of a stream arrow-java writes: schema, dictionary, then record batches. */
-  private List<IpcMsg> stream(ArrowFiles.Spec spec) throws IOException {
-    return messages(ArrowFiles.bytes(allocator, spec));
+  private List<ArrowFiles.RawMessage> stream(ArrowFiles.Spec spec) throws IOException {
+    return ArrowFiles.messages(ArrowFiles.bytes(allocator, spec));
   }
 
   private static Flight.FlightDescriptor pathDescriptor(String... path) {
@@ -405,14 +382,11 @@ class UploadTest {
   /** The messages of {@code spec}'s stream, the first carrying {@code descriptor}. */
   private List<Flight.FlightData> upload(Flight.FlightDescriptor descriptor, ArrowFiles.Spec spec) throws IOException {
     List<Flight.FlightData> out = new ArrayList<>();
-    for (IpcMsg m : stream(spec)) {
+    for (ArrowFiles.RawMessage m : stream(spec)) {
       out.add(data(out.isEmpty() ? descriptor : null, m.header(), m.body()));
     }
     return out;
   }
-
-  /** What a raw DoPut got back: acknowledgements, then the call's status. */
-  private record RawOutcome(List<String> acks, Status status) {}
 
   private FlightServiceGrpc.FlightServiceStub stub(TestServer server) {
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.server().port()).usePlaintext()
@@ -421,34 +395,9 @@ class UploadTest {
     return FlightServiceGrpc.newStub(channel);
   }
 
-  private static final class Collector implements StreamObserver<Flight.PutResult> {
-    final List<String> acks = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Status> status = new CompletableFuture<>();
-
-    @Override
-    public void onNext(Flight.PutResult result) {
-      acks.add(result.getAppMetadata().toStringUtf8());
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      status.complete(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      status.complete(Status.OK);
-    }
-
-    RawOutcome await() throws Exception {
-      Status done = status.get(30, TimeUnit.SECONDS); // every acknowledgement arrived before the status
-      return new RawOutcome(List.copyOf(acks), done);
-    }
-  }
-
   /** Sends {@code messages} on one DoPut and half-closes; returns what the server answered. */
-  private RawOutcome rawPut(TestServer server, List<Flight.FlightData> messages) throws Exception {
-    Collector collector = new Collector();
+  private PutCollector.Outcome rawPut(TestServer server, List<Flight.FlightData> messages) throws Exception {
+    PutCollector collector = new PutCollector();
     StreamObserver<Flight.FlightData> requests = stub(server).doPut(collector);
     for (Flight.FlightData message : messages) {
       requests.onNext(message);
@@ -460,7 +409,7 @@ class UploadTest {
   /** Asserts the raw upload failed with INVALID_ARGUMENT saying {@code message}, and left nothing. */
   private void assertRefused(TestServer server, List<Flight.FlightData> messages, String message) throws Exception {
     List<String> before = files();
-    RawOutcome outcome = rawPut(server, messages);
+    PutCollector.Outcome outcome = rawPut(server, messages);
     assertThat(outcome.status().getCode()).as(outcome.status().toString()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(outcome.status().getDescription()).contains(message);
     awaitStagingEmpty();
@@ -481,7 +430,7 @@ class UploadTest {
       List<Flight.FlightData> messages = new ArrayList<>(upload(pathDescriptor("raw"), spec));
       // Metadata-only messages (no IPC header) are allowed anywhere and store nothing.
       messages.add(2, Flight.FlightData.newBuilder().setAppMetadata(ByteString.copyFromUtf8("hello")).build());
-      RawOutcome outcome = rawPut(server, messages);
+      PutCollector.Outcome outcome = rawPut(server, messages);
       assertThat(outcome.status().getCode()).as(outcome.status().toString()).isEqualTo(Status.Code.OK);
       assertThat(outcome.acks()).hasSize(4);
       assertThat(outcome.acks().get(2)).isEqualTo("{\"batches\":3,\"rows\":60}");
@@ -535,8 +484,8 @@ class UploadTest {
     try (TestServer server = TestServer.start(data)) {
       // The stream's schema is the ArrowFiles one; the batch comes from the mixed table (other columns).
       Path other = TestTables.writeMixed(allocator, scratch.resolve("mixed.arrows"), 1, 10, true);
-      List<IpcMsg> foreign = messages(Files.readAllBytes(other));
-      IpcMsg foreignBatch = foreign.get(foreign.size() - 1);
+      List<ArrowFiles.RawMessage> foreign = ArrowFiles.messages(Files.readAllBytes(other));
+      ArrowFiles.RawMessage foreignBatch = foreign.get(foreign.size() - 1);
       List<Flight.FlightData> messages = upload(pathDescriptor("bad"), ArrowFiles.Spec.stream(1, 10));
       messages.add(data(null, foreignBatch.header(), foreignBatch.body()));
       assertRefused(server, messages, "message 2");
@@ -555,8 +504,8 @@ class UploadTest {
   @Test
   void recordBatchInPlaceOfTheSchemaIsRefused() throws Exception {
     try (TestServer server = TestServer.start(data)) {
-      List<IpcMsg> stream = stream(ArrowFiles.Spec.stream(1, 10));
-      IpcMsg batch = stream.get(stream.size() - 1);
+      List<ArrowFiles.RawMessage> stream = stream(ArrowFiles.Spec.stream(1, 10));
+      ArrowFiles.RawMessage batch = stream.get(stream.size() - 1);
       assertRefused(server, List.of(data(pathDescriptor("bad"), batch.header(), batch.body())),
           "the first message must be a schema");
     }
@@ -567,7 +516,7 @@ class UploadTest {
     try (TestServer server = TestServer.start(data)) {
       // The mixed table's dictionary has id 7; the ArrowFiles schema only uses id 5.
       Path other = TestTables.writeMixed(allocator, scratch.resolve("mixed.arrows"), 1, 10, true);
-      IpcMsg foreignDictionary = messages(Files.readAllBytes(other)).get(1);
+      ArrowFiles.RawMessage foreignDictionary = ArrowFiles.messages(Files.readAllBytes(other)).get(1);
       List<Flight.FlightData> messages = upload(pathDescriptor("bad"), ArrowFiles.Spec.stream(1, 10));
       messages.add(data(null, foreignDictionary.header(), foreignDictionary.body()));
       assertRefused(server, messages, "dictionary id 7 is not used by any field of the schema");
@@ -613,7 +562,7 @@ class UploadTest {
     try (TestServer server = TestServer.start(config)) {
       assertThat(rawPut(server, upload(pathDescriptor("small"), ArrowFiles.Spec.stream(1, 10))).status().getCode())
           .isEqualTo(Status.Code.OK);
-      RawOutcome outcome = rawPut(server, upload(pathDescriptor("big"), ArrowFiles.Spec.stream(20, 100)));
+      PutCollector.Outcome outcome = rawPut(server, upload(pathDescriptor("big"), ArrowFiles.Spec.stream(20, 100)));
       assertThat(outcome.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
       assertThat(outcome.status().getDescription()).contains("exceeds the server's limit of 16384 bytes");
       awaitStagingEmpty();
@@ -625,7 +574,7 @@ class UploadTest {
   void uploadBelowTheFreeDiskReserveIsResourceExhaustedBeforeAnythingIsStored() throws Exception {
     ServerConfig config = ServerConfig.forTesting(data).withUploadLimits(new UploadLimits(1L << 40, Long.MAX_VALUE));
     try (TestServer server = TestServer.start(config)) {
-      RawOutcome outcome = rawPut(server, upload(pathDescriptor("new"), ArrowFiles.Spec.stream(1, 10)));
+      PutCollector.Outcome outcome = rawPut(server, upload(pathDescriptor("new"), ArrowFiles.Spec.stream(1, 10)));
       assertThat(outcome.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
       assertThat(outcome.status().getDescription()).contains("below the configured reserve");
       assertThat(outcome.acks()).isEmpty();
@@ -637,7 +586,7 @@ class UploadTest {
   @Test
   void cancelledRawUploadLeavesNothing() throws Exception {
     try (TestServer server = TestServer.start(data)) {
-      Collector collector = new Collector();
+      PutCollector collector = new PutCollector();
       CompletableFuture<Void> firstAck = new CompletableFuture<>();
       StreamObserver<Flight.FlightData> requests = stub(server).doPut(new StreamObserver<>() {
         @Override
@@ -676,7 +625,7 @@ class UploadTest {
     // per id). The upload becomes one part file per dictionary version, published together.
     ArrowFiles.Spec spec = ArrowFiles.Spec.stream(4, 10).replacingDictionary();
     try (TestServer server = TestServer.start(data)) {
-      RawOutcome outcome = rawPut(server, upload(pathDescriptor("replaced"), spec));
+      PutCollector.Outcome outcome = rawPut(server, upload(pathDescriptor("replaced"), spec));
       assertThat(outcome.status().getCode()).as(outcome.status().toString()).isEqualTo(Status.Code.OK);
       JsonNode last = JSON.readTree(outcome.acks().get(outcome.acks().size() - 1));
       assertThat(last.get("parts").asInt()).isEqualTo(2);
@@ -705,7 +654,7 @@ class UploadTest {
   @Test
   void aDictionaryReplacedBeforeAnyBatchUsedItLeavesNoEmptyPart() throws Exception {
     ArrowFiles.Spec spec = ArrowFiles.Spec.stream(4, 10).replacingDictionary();
-    List<IpcMsg> messages = stream(spec);
+    List<ArrowFiles.RawMessage> messages = stream(spec);
     List<Integer> dictionaries = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
       if (Message.getRootAsMessage(ByteBuffer.wrap(messages.get(i).header()).order(ByteOrder.LITTLE_ENDIAN))
@@ -720,13 +669,13 @@ class UploadTest {
       List<Flight.FlightData> early = new ArrayList<>();
       early.add(data(pathDescriptor("early"), messages.get(0).header(), messages.get(0).body()));
       early.add(data(null, messages.get(1).header(), messages.get(1).body()));
-      for (IpcMsg m : messages.subList(second, messages.size())) {
+      for (ArrowFiles.RawMessage m : messages.subList(second, messages.size())) {
         early.add(data(null, m.header(), m.body()));
       }
       assertThat(rawPut(server, early).status().getCode()).isEqualTo(Status.Code.OK);
       // schema and everything up to and including the second dictionary: the stream ends before using it.
       List<Flight.FlightData> late = new ArrayList<>();
-      for (IpcMsg m : messages.subList(0, second + 1)) {
+      for (ArrowFiles.RawMessage m : messages.subList(0, second + 1)) {
         late.add(data(late.isEmpty() ? pathDescriptor("late") : null, m.header(), m.body()));
       }
       assertThat(rawPut(server, late).status().getCode()).isEqualTo(Status.Code.OK);

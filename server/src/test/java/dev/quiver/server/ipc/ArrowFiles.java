@@ -441,6 +441,32 @@ public final class ArrowFiles {
   }
 
   /** What arrow-java reads from some IPC bytes: column names, then batches of rows of plain values. */
+  /** One encapsulated IPC message as raw bytes: flatbuffer header and body. */
+  public record RawMessage(byte[] header, byte[] body) {}
+
+  /** Splits IPC stream bytes into messages (continuation marker, length, header, body), up to end-of-stream. */
+  public static List<RawMessage> messages(byte[] stream) {
+    ByteBuffer buffer = ByteBuffer.wrap(stream).order(ByteOrder.LITTLE_ENDIAN);
+    List<RawMessage> out = new ArrayList<>();
+    while (buffer.remaining() >= 8) {
+      int continuation = buffer.getInt();
+      if (continuation != -1) {
+        throw new IllegalArgumentException("no continuation marker at byte " + (buffer.position() - 4));
+      }
+      int length = buffer.getInt();
+      if (length == 0) {
+        break;
+      }
+      byte[] header = new byte[length];
+      buffer.get(header);
+      long bodyLength = Message.getRootAsMessage(ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN)).bodyLength();
+      byte[] body = new byte[Math.toIntExact(bodyLength)];
+      buffer.get(body);
+      out.add(new RawMessage(header, body));
+    }
+    return out;
+  }
+
   public record Table(List<String> columns, List<List<List<Object>>> batches) {
     /** Only these columns, in this order. */
     public Table select(String... names) {

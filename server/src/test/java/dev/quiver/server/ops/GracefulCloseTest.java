@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.quiver.server.QuiverServer;
 import dev.quiver.server.config.Operations;
 import dev.quiver.server.config.ServerConfig;
+import dev.quiver.server.testing.PutCollector;
 import dev.quiver.server.testing.TestServer;
 import dev.quiver.server.testing.TestTables;
 import io.grpc.ManagedChannel;
@@ -147,7 +148,7 @@ class GracefulCloseTest {
     QuiverServer server = start(Duration.ofMillis(500));
     ManagedChannel channel = Ops.plainChannel(server.port());
     try {
-      Ops.PutOutcome outcome = new Ops.PutOutcome();
+      PutCollector outcome = new PutCollector();
       StreamObserver<Flight.FlightData> upload = FlightServiceGrpc.newStub(channel).doPut(outcome);
       upload.onNext(Ops.schemaMessage(new Schema(List.of(Field.notNullable("n", new ArrowType.Int(64, true)))),
           "cut", "short"));

@@ -7,6 +7,7 @@ import com.google.protobuf.ByteString;
 import dev.quiver.server.config.CallLimits;
 import dev.quiver.server.config.ServerConfig;
 import dev.quiver.server.flight.FlightServiceDefinition;
+import dev.quiver.server.testing.PutCollector;
 import dev.quiver.server.testing.TestServer;
 import dev.quiver.server.testing.TestTables;
 import io.grpc.ManagedChannel;
@@ -82,7 +83,7 @@ class LimitsTest {
   }
 
   /** Starts a raw DoPut of dataset {@code name} and sends its schema; the upload stays open. */
-  private StreamObserver<Flight.FlightData> openUpload(TestServer server, Ops.PutOutcome outcome, String name) {
+  private StreamObserver<Flight.FlightData> openUpload(TestServer server, PutCollector outcome, String name) {
     StreamObserver<Flight.FlightData> upload = stub(server).doPut(outcome);
     upload.onNext(Ops.schemaMessage(ONE_COLUMN, name));
     return upload;
@@ -139,11 +140,11 @@ class LimitsTest {
   @Test
   void anUploadBeyondMaxUploadsIsRefusedWithARetryHint() throws Exception {
     try (TestServer server = start(limits(256, 1, Duration.ofMinutes(5), Integer.MAX_VALUE))) {
-      Ops.PutOutcome first = new Ops.PutOutcome();
+      PutCollector first = new PutCollector();
       StreamObserver<Flight.FlightData> open = openUpload(server, first, "first");
       awaitStaged(true);
 
-      Ops.PutOutcome second = new Ops.PutOutcome();
+      PutCollector second = new PutCollector();
       openUpload(server, second, "second");
       Status refused = second.status.get(10, TimeUnit.SECONDS);
       assertThat(refused.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
@@ -193,7 +194,7 @@ class LimitsTest {
   @Test
   void aSilentUploadIsCancelledAfterTheIdleTimeoutAndStoresNothing() throws Exception {
     try (TestServer server = start(limits(256, 16, Duration.ofMillis(300), Integer.MAX_VALUE))) {
-      Ops.PutOutcome outcome = new Ops.PutOutcome();
+      PutCollector outcome = new PutCollector();
       long started = System.nanoTime();
       StreamObserver<Flight.FlightData> upload = openUpload(server, outcome, "idle");
       Status status = outcome.status.get(10, TimeUnit.SECONDS);
@@ -219,7 +220,7 @@ class LimitsTest {
   @Test
   void anUploadThatKeepsSendingIsNotCancelled() throws Exception {
     try (TestServer server = start(limits(256, 16, Duration.ofMillis(300), Integer.MAX_VALUE))) {
-      Ops.PutOutcome outcome = new Ops.PutOutcome();
+      PutCollector outcome = new PutCollector();
       StreamObserver<Flight.FlightData> upload = openUpload(server, outcome, "busy");
       // Metadata-only messages every 100 ms for 1.2 s: four times the idle timeout in all, never idle for it.
       for (int i = 0; i < 12; i++) {

@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.apache.arrow.flight.FlightRuntimeException;
 import org.apache.arrow.flight.FlightStream;
@@ -82,24 +80,6 @@ final class Ops {
             .setType(Flight.FlightDescriptor.DescriptorType.PATH).addAllPath(List.of(path)))
         .setDataHeader(ByteString.copyFrom(header))
         .build();
-  }
-
-  /** Collects a raw DoPut's answer: the final status. */
-  static final class PutOutcome implements StreamObserver<Flight.PutResult> {
-    final CompletableFuture<Status> status = new CompletableFuture<>();
-
-    @Override
-    public void onNext(Flight.PutResult result) {}
-
-    @Override
-    public void onError(Throwable t) {
-      status.complete(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      status.complete(Status.OK);
-    }
   }
 
   // ---- the command line (Main is package-private API of dev.quiver.server) ---------------------------

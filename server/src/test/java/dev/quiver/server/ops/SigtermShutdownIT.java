@@ -3,6 +3,7 @@ package dev.quiver.server.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quiver.server.testing.PutCollector;
 import dev.quiver.server.testing.TestServer;
 import dev.quiver.server.testing.TestTables;
 import io.grpc.ManagedChannel;
@@ -157,7 +158,7 @@ class SigtermShutdownIT {
     }
     Process server = launch(data, "--drain-period", "1s");
     int port = awaitPort(server);
-    Ops.PutOutcome outcome = new Ops.PutOutcome();
+    PutCollector outcome = new PutCollector();
     StreamObserver<Flight.FlightData> upload = FlightServiceGrpc.newStub(channel(port)).doPut(outcome);
     upload.onNext(Ops.schemaMessage(new Schema(List.of(Field.notNullable("n", new ArrowType.Int(64, true)))),
         "cut", "off"));

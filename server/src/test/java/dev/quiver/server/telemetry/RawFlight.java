@@ -1,20 +1,18 @@
 package dev.quiver.server.telemetry;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.google.protobuf.ByteString;
+import dev.quiver.server.ipc.ArrowFiles;
+import dev.quiver.server.testing.PutCollector;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
@@ -50,33 +48,20 @@ final class RawFlight implements AutoCloseable {
   /** Uploads the messages of an IPC stream under {@code path}; returns the call's status and what was sent. */
   Outcome doPut(byte[] ipcStream, String... path) throws Exception {
     List<Flight.FlightData> messages = new ArrayList<>();
-    for (byte[][] m : split(ipcStream)) {
+    for (ArrowFiles.RawMessage m : ArrowFiles.messages(ipcStream)) {
       Flight.FlightData.Builder data = Flight.FlightData.newBuilder()
-          .setDataHeader(ByteString.copyFrom(m[0])).setDataBody(ByteString.copyFrom(m[1]));
+          .setDataHeader(ByteString.copyFrom(m.header())).setDataBody(ByteString.copyFrom(m.body()));
       if (messages.isEmpty()) {
         data.setFlightDescriptor(Flight.FlightDescriptor.newBuilder()
             .setType(Flight.FlightDescriptor.DescriptorType.PATH).addAllPath(Arrays.asList(path)));
       }
       messages.add(data.build());
     }
-    CompletableFuture<Status> done = new CompletableFuture<>();
-    StreamObserver<Flight.FlightData> requests = FlightServiceGrpc.newStub(channel).doPut(new StreamObserver<>() {
-      @Override
-      public void onNext(Flight.PutResult value) {}
-
-      @Override
-      public void onError(Throwable t) {
-        done.complete(Status.fromThrowable(t));
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(Status.OK);
-      }
-    });
+    PutCollector done = new PutCollector();
+    StreamObserver<Flight.FlightData> requests = FlightServiceGrpc.newStub(channel).doPut(done);
     messages.forEach(requests::onNext);
     requests.onCompleted();
-    return new Outcome(done.get(30, TimeUnit.SECONDS), count(messages));
+    return new Outcome(done.await().status(), count(messages));
   }
 
   record Outcome(Status status, Moved moved) {}
@@ -107,26 +92,6 @@ final class RawFlight implements AutoCloseable {
       }
     }
     return new Moved(bytes, batches, rows);
-  }
-
-  /** Splits IPC stream bytes into {header, body} messages, up to the end-of-stream marker. */
-  static List<byte[][]> split(byte[] stream) {
-    ByteBuffer buffer = ByteBuffer.wrap(stream).order(ByteOrder.LITTLE_ENDIAN);
-    List<byte[][]> out = new ArrayList<>();
-    while (buffer.remaining() >= 8) {
-      assertThat(buffer.getInt()).as("continuation marker").isEqualTo(-1);
-      int length = buffer.getInt();
-      if (length == 0) {
-        break;
-      }
-      byte[] header = new byte[length];
-      buffer.get(header);
-      long bodyLength = Message.getRootAsMessage(ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN)).bodyLength();
-      byte[] body = new byte[Math.toIntExact(bodyLength)];
-      buffer.get(body);
-      out.add(new byte[][] {header, body});
-    }
-    return out;
   }
 
   @Override
