@@ -51,8 +51,9 @@ class ProgressBar implements ProgressListener, AutoCloseable {
 
   static String line(TransferProgress progress, double seconds) {
     StringBuilder line = new StringBuilder();
-    // A download's byte count stops short of its total (the schema message is in the total but
-    // not counted), so a transfer with all its rows is shown complete whatever the bytes say.
+    // A download's running byte count is not exact (each endpoint repeats the schema and the
+    // dictionaries in force) until the library's completion report, so a transfer with all its
+    // rows is shown complete whatever the bytes say.
     double fraction = progress.totalBytes() > 0 && complete(progress) ? 1.0 : progress.fraction();
     if (fraction >= 0) {
       int filled = (int) Math.round(fraction * BAR_WIDTH);

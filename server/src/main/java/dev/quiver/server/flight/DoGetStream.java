@@ -3,7 +3,7 @@ package dev.quiver.server.flight;
 import dev.quiver.server.telemetry.CallReport;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Sends one DoGet's frames at the pace the client reads them.
@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class DoGetStream {
   private static final AtomicInteger ACTIVE = new AtomicInteger();
-  private static final AtomicLong BYTES_SENT = new AtomicLong();
+  // Added to by every frame of every stream: a LongAdder, so concurrent streams do not contend on it.
+  private static final LongAdder BYTES_SENT = new LongAdder();
 
   private final ServerCallStreamObserver<FlightFrame> call;
   private final DatasetSelection selection;
@@ -57,7 +58,7 @@ final class DoGetStream {
         FlightFrame frame = frames.next();
         call.onNext(frame);
         long bytes = frame.header().length + frame.bodyLength();
-        BYTES_SENT.addAndGet(bytes);
+        BYTES_SENT.add(bytes);
         if (frames.lastWasRecordBatch()) {
           report.batch(frames.lastRows(), bytes);
         } else {
@@ -97,6 +98,6 @@ final class DoGetStream {
 
   /** Bytes of FlightData headers and bodies handed to gRPC since start. */
   static long bytesSent() {
-    return BYTES_SENT.get();
+    return BYTES_SENT.sum();
   }
 }

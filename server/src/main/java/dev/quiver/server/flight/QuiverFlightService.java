@@ -77,21 +77,30 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
       }
     });
     return new StreamObserver<>() {
-      // gRPC serializes these callbacks, but the idle timer fires on another thread: both lock.
+      // gRPC serializes these callbacks, but the idle check runs on the timer thread: both lock.
+      // One check per timeout period, not a timer per message: a message only stamps the time.
       private boolean failed;
-      private ScheduledFuture<?> idle = scheduleIdle();
+      private boolean ended;
+      private long lastActivity = System.nanoTime();
+      private ScheduledFuture<?> idleCheck = scheduleIdleCheck(idleUploadTimeout.toNanos());
 
-      private ScheduledFuture<?> scheduleIdle() {
-        return timer.schedule(this::idleTimeout, idleUploadTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      private ScheduledFuture<?> scheduleIdleCheck(long delayNanos) {
+        return timer.schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
       }
 
-      private synchronized void idleTimeout() {
-        if (!failed) {
-          session.abort();
-          long millis = idleUploadTimeout.toMillis();
-          fail(new UploadIdleException("upload sent nothing for " + (millis % 1000 == 0 ? millis / 1000 + " s"
-              : millis + " ms") + " (the server's idle upload timeout); nothing was stored"));
+      private synchronized void checkIdle() {
+        if (ended) {
+          return;
         }
+        long quiet = System.nanoTime() - lastActivity;
+        if (quiet < idleUploadTimeout.toNanos()) {
+          idleCheck = scheduleIdleCheck(idleUploadTimeout.toNanos() - quiet);
+          return;
+        }
+        session.abort();
+        long millis = idleUploadTimeout.toMillis();
+        fail(new UploadIdleException("upload sent nothing for " + (millis % 1000 == 0 ? millis / 1000 + " s"
+            : millis + " ms") + " (the server's idle upload timeout); nothing was stored"));
       }
 
       @Override
@@ -99,10 +108,9 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
         if (failed) {
           return;
         }
-        idle.cancel(false);
         try {
           session.accept(data);
-          idle = scheduleIdle();
+          lastActivity = System.nanoTime(); // after the write: a slow disk is not a silent client
         } catch (Exception e) {
           fail(e);
         }
@@ -110,7 +118,7 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
 
       @Override
       public synchronized void onError(Throwable t) {
-        idle.cancel(false);
+        end();
         // The client cancelled or went away: nothing it sent is kept.
         session.abort();
         log.debug("upload of dataset '{}' abandoned by the client: {}", session.dataset(), t.toString());
@@ -118,10 +126,10 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
 
       @Override
       public synchronized void onCompleted() {
-        idle.cancel(false);
         if (failed) {
           return;
         }
+        end();
         try {
           session.complete();
         } catch (Exception e) {
@@ -129,9 +137,14 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
         }
       }
 
+      private void end() {
+        ended = true;
+        idleCheck.cancel(false);
+      }
+
       private void fail(Exception e) {
         failed = true;
-        idle.cancel(false);
+        end();
         String what = session.dataset() == null ? "DoPut" : "DoPut of dataset '" + session.dataset() + "'";
         responses.onError(FlightErrors.toGrpc(e, what));
       }

@@ -72,7 +72,7 @@ public final class UploadSession {
   private boolean finished;
   private final CallReport report = CallReport.current();
   private static final AtomicLong BYTES_IN_PROGRESS = new AtomicLong();
-  private long counted; // this session's share of BYTES_IN_PROGRESS
+  private boolean counted = true; // whether `received` is still part of BYTES_IN_PROGRESS
 
   public UploadSession(DatasetStore store, UploadLimits limits, BufferAllocator allocator, Replies replies) {
     this.store = store;
@@ -108,7 +108,6 @@ public final class UploadSession {
         return; // a metadata-only message: nothing to store
       }
       received += header.size() + body.size();
-      counted += header.size() + body.size();
       BYTES_IN_PROGRESS.addAndGet(header.size() + body.size());
       if (received > limits.maxUploadBytes()) {
         throw new UploadRejectedException("upload of dataset '" + request.dataset() + "' exceeds the server's limit of "
@@ -260,8 +259,10 @@ public final class UploadSession {
   }
 
   private void uncount() {
-    BYTES_IN_PROGRESS.addAndGet(-counted);
-    counted = 0;
+    if (counted) {
+      BYTES_IN_PROGRESS.addAndGet(-received);
+      counted = false;
+    }
   }
 
   /** Stops the upload and deletes what was written; safe to call more than once. */
