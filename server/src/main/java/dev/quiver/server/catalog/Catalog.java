@@ -218,6 +218,17 @@ public final class Catalog implements AutoCloseable {
     }
   }
 
+  /**
+   * Lets go of the versions cached at or under {@code path}, which the server has just removed or
+   * replaced. Without it the cache would keep a deleted dataset's files mapped (and their disk space
+   * allocated) until someone asked for that name again or listed the datasets: found by the soak,
+   * where uploads deleted after verification piled up as mappings. Streams reading those versions
+   * hold their own references and finish normally.
+   */
+  public void forget(Path path) {
+    evictUnder(path);
+  }
+
   /** Drops every cached version (the {@code refresh} action); open datasets keep their own references. */
   public void invalidate() {
     for (Path path : List.copyOf(cache.keySet())) {

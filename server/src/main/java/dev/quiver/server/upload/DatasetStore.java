@@ -137,6 +137,7 @@ public final class DatasetStore {
     createParents(name, target);
     Files.move(uploads.get(0), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     UploadStaging.syncDirectory(target.getParent());
+    catalog.forget(target); // the replaced version's mapping, so its space is freed now
     // A parts directory (or a file with another extension) of the same name would shadow or
     // resurface behind the new file; retire them. Removing the parts directory is the moment the
     // new file becomes visible if one existed, and it is a single rename.
@@ -190,6 +191,9 @@ public final class DatasetStore {
           building = retired;
         }
         // building now holds the previous parts; readers keep their mappings of them.
+        if (kept.isEmpty()) {
+          catalog.forget(target); // an overwrite: no cached part is current any more
+        }
       } else {
         Files.move(building, target, StandardCopyOption.ATOMIC_MOVE);
       }
@@ -277,6 +281,7 @@ public final class DatasetStore {
       }
       UploadStaging.syncDirectory(target.getParent());
       UploadStaging.syncDirectory(source.getParent());
+      catalog.forget(source); // cached under the old path, which no name reaches any more
       // Shadowed leftovers of the old name (say a stale x.feather behind x.arrow) go too, so the
       // old name is free afterwards, as after a delete.
       removeForms(from, null);
@@ -300,6 +305,7 @@ public final class DatasetStore {
       Path retired = staging.newPath(".retired");
       Files.move(candidate, retired, StandardCopyOption.ATOMIC_MOVE);
       gone.add(retired);
+      catalog.forget(candidate); // else the cache keeps the removed files mapped until the name is looked up
       UploadStaging.syncDirectory(candidate.getParent());
     }
     for (Path retired : gone) {
