@@ -50,7 +50,7 @@ def java_executable() -> str:
 def server_jar() -> Path:
     """$QUIVER_SERVER_JAR if set, else the jar `./dev build` produces."""
     configured = os.environ.get("QUIVER_SERVER_JAR")
-    jar = Path(configured) if configured else REPO_ROOT / "server" / "target" / "quiver-server.jar"
+    jar = Path(configured).resolve() if configured else REPO_ROOT / "server" / "target" / "quiver-server.jar"
     if not jar.is_file():
         raise RuntimeError(f"server jar {jar} not found: run `./dev build` or set QUIVER_SERVER_JAR")
     return jar
