@@ -50,7 +50,7 @@ def java_executable() -> str:
 def server_jar() -> Path:
     """$QUIVER_SERVER_JAR if set, else the jar `./dev build` produces."""
     configured = os.environ.get("QUIVER_SERVER_JAR")
-    jar = Path(configured) if configured else REPO_ROOT / "server" / "target" / "quiver-server.jar"
+    jar = Path(configured).resolve() if configured else REPO_ROOT / "server" / "target" / "quiver-server.jar"
     if not jar.is_file():
         raise RuntimeError(f"server jar {jar} not found: run `./dev build` or set QUIVER_SERVER_JAR")
     return jar
@@ -73,9 +73,12 @@ def _die_with_parent() -> None:
 class QuiverServer:
     """One `java -jar quiver-server.jar` process on a free loopback port, with its log in a file."""
 
-    def __init__(self, data_dir: Path, work_dir: Path, extra_args: Sequence[str] = (),
+    def __init__(self, data_dir: Path | None, work_dir: Path, extra_args: Sequence[str] = (),
                  env: dict[str, str | None] | None = None):
-        self.data_dir = Path(data_dir)
+        # None: no --data, so the server uses ./data in its working directory (work_dir), creating it
+        # with the sample dataset, as `./dev serve` does.
+        self.data_dir = Path(data_dir) if data_dir is not None else work_dir / "data"
+        self.explicit_data_dir = data_dir is not None
         self.work_dir = Path(work_dir)
         self.extra_args = list(extra_args)
         # Variables added to (or, with value None, removed from) this process's environment.
@@ -93,7 +96,8 @@ class QuiverServer:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         command = [
             java_executable(), "-jar", str(server_jar()),
-            "--data", str(self.data_dir), "--host", "127.0.0.1", "--port", "0",
+            *(["--data", str(self.data_dir)] if self.explicit_data_dir else []),
+            "--host", "127.0.0.1", "--port", "0",
             "--port-file", str(self.port_file), *self.extra_args,
         ]
         environment = {**os.environ, **self.env}
@@ -101,6 +105,7 @@ class QuiverServer:
         with open(self.log_file, "wb") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment,
+                cwd=self.work_dir,
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:

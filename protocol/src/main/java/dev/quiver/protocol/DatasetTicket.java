@@ -26,9 +26,9 @@ import java.util.Optional;
  *       where {@code columns} (projection, in the order wanted) and {@code batches} (half-open batch
  *       range) are optional. Unknown keys are rejected so a typo never silently reads everything.</li>
  * </ul>
+ * The JSON form is validated against {@link ProtocolSchema#TICKET}, the schema the reference documents.
  */
 public final class DatasetTicket {
-  private static final List<String> KEYS = List.of("dataset", "columns", "batches");
   /** Tickets are small; anything larger is not a ticket and is refused before parsing. */
   public static final int MAX_TICKET_BYTES = 1 << 20;
 
@@ -109,35 +109,19 @@ public final class DatasetTicket {
   }
 
   private static DatasetTicket parseJson(String text) {
-    ObjectNode root = StrictJson.object(text, "ticket");
-    StrictJson.allowOnly(root, KEYS, "ticket");
-    JsonNode datasetNode = root.get("dataset");
-    if (datasetNode == null || !datasetNode.isTextual()) {
-      throw new ProtocolException("JSON ticket needs \"dataset\": a string such as \"sales/2024\"");
-    }
-    DatasetName dataset = DatasetName.parse(datasetNode.textValue());
+    ObjectNode root = ProtocolSchema.TICKET.read(text, "ticket");
+    DatasetName dataset = DatasetName.parse(root.get("dataset").textValue());
     List<String> columns = null;
     JsonNode columnsNode = root.get("columns");
     if (columnsNode != null && !columnsNode.isNull()) {
-      if (!columnsNode.isArray()) {
-        throw new ProtocolException("\"columns\" must be an array of column names");
-      }
       columns = new ArrayList<>();
       for (JsonNode c : columnsNode) {
-        if (!c.isTextual()) {
-          throw new ProtocolException("\"columns\" must contain only strings, found " + c.getNodeType().name().toLowerCase());
-        }
         columns.add(c.textValue());
       }
     }
     BatchRange batches = null;
     JsonNode batchesNode = root.get("batches");
     if (batchesNode != null && !batchesNode.isNull()) {
-      if (!batchesNode.isArray() || batchesNode.size() != 2
-          || !batchesNode.get(0).canConvertToInt() || !batchesNode.get(1).canConvertToInt()
-          || !batchesNode.get(0).isIntegralNumber() || !batchesNode.get(1).isIntegralNumber()) {
-        throw new ProtocolException("\"batches\" must be [start, end]: two integers, end exclusive");
-      }
       batches = new BatchRange(batchesNode.get(0).intValue(), batchesNode.get(1).intValue());
     }
     return new DatasetTicket(dataset, columns, batches);

@@ -3,7 +3,6 @@ package dev.quiver.protocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -21,9 +20,9 @@ import java.util.Objects;
  *   <li>{@code compression}: {@code none} (default, what zero-copy serving wants), {@code lz4}
  *       or {@code zstd}: buffers of uncompressed incoming batches are compressed on write.</li>
  * </ul>
+ * Commands are validated against {@link ProtocolSchema#UPLOAD_COMMAND}.
  */
 public record UploadRequest(DatasetName dataset, Mode mode, Compression compression) {
-  private static final List<String> KEYS = List.of("dataset", "mode", "compression");
 
   public enum Mode { CREATE, OVERWRITE, APPEND }
 
@@ -52,27 +51,18 @@ public record UploadRequest(DatasetName dataset, Mode mode, Compression compress
           "upload command must be JSON such as {\"dataset\": \"sales\", \"mode\": \"append\"}; "
               + "or use a path descriptor naming the dataset");
     }
-    ObjectNode root = StrictJson.object(text, "upload command");
-    StrictJson.allowOnly(root, KEYS, "upload command");
-    JsonNode dataset = root.get("dataset");
-    if (dataset == null || !dataset.isTextual()) {
-      throw new ProtocolException("upload command needs \"dataset\": a string such as \"sales/2024\"");
-    }
+    ObjectNode root = ProtocolSchema.UPLOAD_COMMAND.read(text, "upload command");
     return new UploadRequest(
-        DatasetName.parse(dataset.textValue()),
+        DatasetName.parse(root.get("dataset").textValue()),
         option(root, "mode", Mode.class, Mode.CREATE),
         option(root, "compression", Compression.class, Compression.NONE));
   }
 
+  /** A value the schema has already checked to be one of the enum's names, in lower case, or null. */
   private static <E extends Enum<E>> E option(JsonNode root, String key, Class<E> type, E fallback) {
     JsonNode node = root.get(key);
     if (node == null || node.isNull()) {
       return fallback;
-    }
-    List<String> allowed = java.util.Arrays.stream(type.getEnumConstants())
-        .map(e -> e.name().toLowerCase(Locale.ROOT)).toList();
-    if (!node.isTextual() || !allowed.contains(node.textValue())) {
-      throw new ProtocolException("\"" + key + "\" must be one of " + allowed + ", got " + node);
     }
     return Enum.valueOf(type, node.textValue().toUpperCase(Locale.ROOT));
   }

@@ -112,12 +112,20 @@ class DatasetTicketTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"{}", "{\"columns\":[\"a\"]}", "{\"dataset\":null}", "{\"dataset\":5}",
+  @ValueSource(strings = {"{}", "{\"columns\":[\"a\"]}"})
+  void datasetIsRequired(String json) {
+    assertThatThrownBy(() -> parse(json))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("ticket needs \"dataset\": a dataset name");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{\"dataset\":null}", "{\"dataset\":5}",
       "{\"dataset\":[\"a\"]}", "{\"dataset\":{\"name\":\"a\"}}", "{\"dataset\":true}"})
   void datasetMustBeAString(String json) {
     assertThatThrownBy(() -> parse(json))
         .isInstanceOf(ProtocolException.class)
-        .hasMessageContaining("needs \"dataset\"");
+        .hasMessageContaining("\"dataset\" in ticket must be a string, not ");
   }
 
   @Test
@@ -135,7 +143,8 @@ class DatasetTicketTest {
   void columnsMustBeAnArray(String value) {
     assertThatThrownBy(() -> parse("{\"dataset\":\"s\",\"columns\":" + value + "}"))
         .isInstanceOf(ProtocolException.class)
-        .hasMessageContaining("\"columns\" must be an array");
+        .hasMessageContaining("\"columns\" in ticket for dataset 's' must be an array or null, not ")
+        .hasMessageContaining("top-level column names");
   }
 
   @ParameterizedTest
@@ -143,20 +152,20 @@ class DatasetTicketTest {
   void columnsMustContainOnlyStrings(String value) {
     assertThatThrownBy(() -> parse("{\"dataset\":\"s\",\"columns\":" + value + "}"))
         .isInstanceOf(ProtocolException.class)
-        .hasMessageContaining("\"columns\" must contain only strings");
+        .hasMessageMatching("\"columns\\[\\d\\]\" in ticket for dataset 's' must be a string, not .*");
   }
 
   @Test
   void columnsTypeErrorNamesWhatWasFound() {
     assertThatThrownBy(() -> parse("{\"dataset\":\"s\",\"columns\":[1]}"))
-        .isInstanceOf(ProtocolException.class).hasMessageContaining("found number");
+        .isInstanceOf(ProtocolException.class).hasMessageContaining("not number");
   }
 
   @Test
   void duplicateColumnsAreRejected() {
     assertThatThrownBy(() -> parse("{\"dataset\":\"s\",\"columns\":[\"a\",\"b\",\"a\"]}"))
         .isInstanceOf(ProtocolException.class)
-        .hasMessageContaining("column 'a' is listed twice");
+        .hasMessageContaining("\"columns\" in ticket for dataset 's' lists \"a\" more than once");
     assertThatThrownBy(() -> new DatasetTicket(DatasetName.parse("s"), List.of("x", "x"), null))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("'x'");
@@ -164,12 +173,17 @@ class DatasetTicketTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"[0]", "[0,1,2]", "[]", "\"0-5\"", "5", "{\"start\":0,\"end\":1}", "[0,\"1\"]",
-      "[\"0\",1]", "[0.0,1]", "[0,1.5]", "[0,1e2]", "[null,1]", "[0,null]", "[true,1]", "[[0],1]",
+      "[\"0\",1]", "[0,1.5]", "[null,1]", "[0,null]", "[true,1]", "[[0],1]",
       "[2147483648,2147483649]", "[0,2147483648]", "[0,9223372036854775807]", "[0,99999999999999999999]"})
   void batchesMustBeTwoInts(String value) {
     assertThatThrownBy(() -> parse("{\"dataset\":\"s\",\"batches\":" + value + "}"))
         .isInstanceOf(ProtocolException.class)
-        .hasMessageContaining("\"batches\" must be [start, end]");
+        .hasMessageMatching("\"batches(\\[[01]\\])?\" in ticket for dataset 's' (must be|is invalid).*");
+  }
+
+  @Test
+  void integralNumbersAreIntegersAsJsonSchemaSays() {
+    assertThat(parse("{\"dataset\":\"s\",\"batches\":[0.0,1e2]}").batches()).contains(new BatchRange(0, 100));
   }
 
   @Test
@@ -179,8 +193,17 @@ class DatasetTicketTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"[-1,2]", "[-5,-1]", "[5,2]", "[1,0]", "[-2147483648,0]"})
-  void batchesMustBeAnOrderedNonNegativeRange(String value) {
+  @ValueSource(strings = {"[-1,2]", "[-5,-1]", "[-2147483648,0]"})
+  void batchIndexesAreNonNegative(String value) {
+    assertThatThrownBy(() -> parse("{\"dataset\":\"s\",\"batches\":" + value + "}"))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("must have a minimum value of 0")
+        .hasMessageContaining("a record batch index, counting from 0");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"[5,2]", "[1,0]"})
+  void batchRangeMustBeOrdered(String value) {
     assertThatThrownBy(() -> parse("{\"dataset\":\"s\",\"batches\":" + value + "}"))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("invalid batch range")

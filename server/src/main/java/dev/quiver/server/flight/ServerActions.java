@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quiver.protocol.DatasetName;
 import dev.quiver.protocol.ProtocolException;
+import dev.quiver.protocol.ProtocolSchema;
 import dev.quiver.protocol.StrictJson;
 import dev.quiver.server.auth.Access;
 import dev.quiver.server.auth.Scope;
@@ -29,8 +30,9 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.types.pojo.Field;
 
 /**
- * The DoAction commands this server understands. Bodies and results are JSON documents (UTF-8);
- * where a body names one dataset, the bare name works too.
+ * The DoAction commands this server understands. Bodies and results are JSON documents (UTF-8),
+ * bodies validated against their {@link ProtocolSchema}s (results are checked against theirs by the
+ * tests); where a body names one dataset, the bare name works too.
  */
 final class ServerActions {
   private static final ObjectMapper JSON = StrictJson.MAPPER;
@@ -64,6 +66,7 @@ final class ServerActions {
     actions.put("stats", new Action(
         "{} -> JSON: mapped files, bytes queued for sending, open streams, Arrow allocator bytes (current and"
             + " peak), JVM heap", body -> {
+              object(body, "stats", ProtocolSchema.STATS_REQUEST);
               Access.requireEverywhere(Scope.ADMIN, "read the server's stats");
               return stats();
             }));
@@ -86,16 +89,14 @@ final class ServerActions {
 
   // ---- bodies ----
 
-  private static ObjectNode object(byte[] body, String action, List<String> keys) {
+  /** A JSON body, validated against the action's request schema; an empty body is {@code {}}. */
+  private static ObjectNode object(byte[] body, String action, ProtocolSchema schema) {
     String text = new String(body, StandardCharsets.UTF_8).strip();
-    String what = "body of action '" + action + "'";
-    ObjectNode object = StrictJson.object(text.isEmpty() ? "{}" : text, what);
-    StrictJson.allowOnly(object, keys, what);
-    return object;
+    return schema.read(text.isEmpty() ? "{}" : text, "body of action '" + action + "'");
   }
 
   /** A body naming one dataset: {@code {"dataset": "x"}} or just {@code x}. */
-  private static DatasetName dataset(byte[] body, String action) {
+  private static DatasetName dataset(byte[] body, String action, ProtocolSchema schema) {
     String text = new String(body, StandardCharsets.UTF_8).strip();
     if (!text.startsWith("{")) {
       if (text.isEmpty()) {
@@ -103,21 +104,13 @@ final class ServerActions {
       }
       return DatasetName.parse(text);
     }
-    return name(object(body, action, List.of("dataset")), "dataset", action);
-  }
-
-  private static DatasetName name(ObjectNode body, String key, String action) {
-    JsonNode node = body.get(key);
-    if (node == null || !node.isTextual()) {
-      throw new ProtocolException("action '" + action + "' needs \"" + key + "\": a dataset name");
-    }
-    return DatasetName.parse(node.textValue());
+    return DatasetName.parse(object(body, action, schema).get("dataset").textValue());
   }
 
   // ---- actions ----
 
   private Object describe(byte[] body) throws Exception {
-    DatasetName name = dataset(body, "describe");
+    DatasetName name = dataset(body, "describe", ProtocolSchema.DESCRIBE_REQUEST);
     CallReport.current().dataset(name);
     Access.require(Scope.READ, name);
     try (OpenDataset dataset = catalog.open(name)) {
@@ -163,7 +156,7 @@ final class ServerActions {
   }
 
   private Object delete(byte[] body) throws Exception {
-    DatasetName name = dataset(body, "delete");
+    DatasetName name = dataset(body, "delete", ProtocolSchema.DELETE_REQUEST);
     CallReport.current().dataset(name);
     Access.require(Scope.WRITE, name);
     store.delete(name);
@@ -171,23 +164,19 @@ final class ServerActions {
   }
 
   private Object rename(byte[] body) throws Exception {
-    ObjectNode request = object(body, "rename", List.of("from", "to", "overwrite"));
-    DatasetName from = name(request, "from", "rename");
-    DatasetName to = name(request, "to", "rename");
+    ObjectNode request = object(body, "rename", ProtocolSchema.RENAME_REQUEST);
+    DatasetName from = DatasetName.parse(request.get("from").textValue());
+    DatasetName to = DatasetName.parse(request.get("to").textValue());
     CallReport.current().dataset(from);
     Access.require(Scope.WRITE, from);
     Access.require(Scope.WRITE, to);
-    JsonNode overwrite = request.get("overwrite");
-    if (overwrite != null && !overwrite.isBoolean()) {
-      throw new ProtocolException("\"overwrite\" must be true or false");
-    }
-    Path target = store.rename(from, to, overwrite != null && overwrite.booleanValue());
+    Path target = store.rename(from, to, request.path("overwrite").asBoolean(false));
     return JSON.createObjectNode().put("renamed", from.toString()).put("to", to.toString())
         .put("path", catalog.root().path().relativize(target).toString());
   }
 
   private Object refresh(byte[] body) throws Exception {
-    object(body, "refresh", List.of());
+    object(body, "refresh", ProtocolSchema.REFRESH_REQUEST);
     Access.requireEverywhere(Scope.ADMIN, "refresh the catalog");
     catalog.invalidate();
     return JSON.createObjectNode().put("datasets", catalog.names().size());

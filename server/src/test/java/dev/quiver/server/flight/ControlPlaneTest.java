@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.quiver.protocol.ProtocolSchema;
 import dev.quiver.server.testing.TestServer;
 import dev.quiver.server.testing.TestTables;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import org.apache.arrow.flight.Action;
 import org.apache.arrow.flight.ActionType;
 import org.apache.arrow.flight.Criteria;
@@ -148,5 +150,32 @@ class ControlPlaneTest {
       assertThat(stats.get("allocator_peak_bytes").asLong()).isZero();
       assertThat(stats.get("body_bytes_copied").asLong()).isZero();
     }
+  }
+
+  @Test
+  void everyActionHasSchemasAndItsResultsMatchThem() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      List<String> types = new ArrayList<>();
+      server.client().listActions().forEach(type -> types.add(type.getType()));
+      for (String type : types) {
+        // Throws if proto-docs/schemas lacks the action: the reference must cover every action.
+        ProtocolSchema.valueOf(type.toUpperCase(Locale.ROOT) + "_REQUEST");
+      }
+      assertThat(types).containsExactly("describe", "delete", "rename", "refresh", "stats");
+
+      assertConforms(server, "describe", "{\"dataset\": \"events\"}", ProtocolSchema.DESCRIBE_RESULT);
+      assertConforms(server, "describe", "sales/2024", ProtocolSchema.DESCRIBE_RESULT);
+      assertConforms(server, "rename", "{\"from\": \"sales/2025\", \"to\": \"sales/old\"}", ProtocolSchema.RENAME_RESULT);
+      assertConforms(server, "delete", "{\"dataset\": \"sales/old\"}", ProtocolSchema.DELETE_RESULT);
+      assertConforms(server, "refresh", "", ProtocolSchema.REFRESH_RESULT);
+      assertConforms(server, "stats", "{}", ProtocolSchema.STATS_RESULT);
+    }
+  }
+
+  private static void assertConforms(TestServer server, String type, String body, ProtocolSchema schema) throws Exception {
+    Iterator<Result> results = server.client().doAction(new Action(type, body.getBytes(StandardCharsets.UTF_8)));
+    JsonNode result = new ObjectMapper().readTree(results.next().getBody());
+    assertThat(results.hasNext()).isFalse();
+    assertThat(schema.violations(result)).as(type + " -> " + result).isEmpty();
   }
 }

@@ -70,7 +70,7 @@ class FlightErrorsTest {
       "{\"dataset\": 42}                                | INVALID_ARGUMENT | \"dataset\"",
       "{\"dataset\": \"good\", \"colums\": [\"id\"]}    | INVALID_ARGUMENT | unknown key \"colums\"",
       "{\"dataset\": \"good\", \"columns\": [\"nope\"]} | INVALID_ARGUMENT | unknown column 'nope'",
-      "{\"dataset\": \"good\", \"columns\": \"id\"}     | INVALID_ARGUMENT | must be an array",
+      "{\"dataset\": \"good\", \"columns\": \"id\"}     | INVALID_ARGUMENT | \"columns\" in ticket for dataset 'good' must be an array or null, not string",
       "{\"dataset\": \"good\", \"batches\": [1, 9]}     | INVALID_ARGUMENT | outside dataset 'good', which has 2 batches",
       "{\"dataset\": \"good\", \"batches\": [2, 1]}     | INVALID_ARGUMENT | invalid batch range",
       "{\"dataset\": \"good\"                           | INVALID_ARGUMENT | not valid JSON",

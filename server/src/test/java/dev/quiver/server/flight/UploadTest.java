@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.quiver.protocol.ProtocolSchema;
 import com.google.protobuf.ByteString;
 import dev.quiver.server.config.ServerConfig;
 import dev.quiver.server.ipc.ArrowFiles;
@@ -138,6 +139,8 @@ class UploadTest {
           throw e;
         }
         put.getResult();
+        // Every acknowledgement is one the reference documents (proto-docs/schemas/put-ack).
+        acks.forEach(ack -> assertThat(ProtocolSchema.PUT_ACK.violations(ack)).as(ack.toString()).isEmpty());
         return new Upload(acks);
       }
     }
@@ -543,8 +546,8 @@ class UploadTest {
   void badCommandDescriptorsAreRefused() throws Exception {
     try (TestServer server = TestServer.start(data)) {
       for (String[] c : new String[][] {
-          {"{\"dataset\": \"bad\", \"mode\": \"upsert\"}", "\"mode\" must be one of [create, overwrite, append]"},
-          {"{\"dataset\": \"bad\", \"compression\": \"brotli\"}", "\"compression\" must be one of"},
+          {"{\"dataset\": \"bad\", \"mode\": \"upsert\"}", "\"mode\" in upload command for dataset 'bad' must be one of \"create\", \"overwrite\", \"append\", not \"upsert\""},
+          {"{\"dataset\": \"bad\", \"compression\": \"brotli\"}", "\"compression\" in upload command for dataset 'bad' must be one of"},
           {"{\"dataset\": \"bad\", \"colour\": \"red\"}", "unknown key \"colour\""},
           {"{\"mode\": \"append\"}", "needs \"dataset\""},
           {"{\"dataset\": \".quiver-uploads/bad\"}", "reserved"}}) {
