@@ -236,7 +236,8 @@ def run_load(args, server: ServerProcess, facts: dict, tally: Tally, sampler: Sa
                 f"{counts.get('stream_bytes', 0) / 1e9:.2f} GB read, {counts.get('uploads', 0):,} uploads,"
                 f" {counts.get('upload_names_verified', 0):,} verified, {counts['errors']} errors;"
                 f" RssAnon {last.get('rss_anon_bytes', 0) / MiB:.1f} MiB, {last.get('fds', 0)} fds,"
-                f" {last.get('doget_streams_active', 0)} streams open")
+                f" streams open {counts.get('streams_in_flight', 0)} (clients) / {last.get('doget_streams_active', 0)}"
+                f" (server)")
             next_progress += 10
         time.sleep(min(0.2, max(0.0, end_at - now)))
     load_end_s = time.monotonic() - tally.started

@@ -78,6 +78,9 @@ def memory_summary(samples: list[dict], load_end_s: float) -> dict:
         "mapped_files": marks("mapped_files"),
         "mapped_files_peak_under_load": peak("mapped_files"),
         "doget_streams_active_peak": peak("doget_streams_active"),
+        "streams_in_flight_peak": peak("streams_in_flight"),
+        "streams_in_flight_mean": (statistics.fmean(s.get("streams_in_flight", 0) for s in under_load)
+                                   if under_load else None),
     }
 
 
@@ -247,13 +250,15 @@ def markdown(results: dict, plotted: bool) -> str:
         f" {_fmt(memory['threads_peak_under_load'], '{:,}')} | {_fmt(thr['idle_end'], '{:,}')} |",
         "",
         f"RssAnon trend over the second half of the load: {_fmt(memory['rss_anon_slope_second_half_mib_per_min'], '{:+.2f}')}"
-        f" MiB/min. Heap max {_fmt(_mb(memory['heap_max_bytes']))} MiB; most DoGet streams open at once"
-        f" {_fmt(memory['doget_streams_active_peak'], '{:,}')}; most files mapped at once"
+        f" MiB/min. Heap max {_fmt(_mb(memory['heap_max_bytes']))} MiB. DoGet streams the clients had open:"
+        f" {_fmt(memory['streams_in_flight_mean'])} on average, {_fmt(memory['streams_in_flight_peak'], '{:,}')} at most;"
+        f" the server's count (`doget_streams_active`, which drops once a stream's last message is queued) peaked at"
+        f" {_fmt(memory['doget_streams_active_peak'], '{:,}')}. Most files mapped at once:"
         f" {_fmt(memory['mapped_files_peak_under_load'], '{:,}')}.",
         "",
         "Over time:",
         "",
-        "| t (s) | RssAnon (MiB) | heap used (MiB) | allocator (MiB) | fds | threads | streams open | read GB/s | mark |",
+        "| t (s) | RssAnon (MiB) | heap used (MiB) | allocator (MiB) | fds | threads | streams open (clients / server) | read GB/s | mark |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     rates = {round(p["t_s"], 3): p["read_gbps"] for p in results["throughput"]["series"]}
@@ -261,7 +266,8 @@ def markdown(results: dict, plotted: bool) -> str:
         lines.append(
             f"| {s['t_s']:.0f} | {_fmt(_mb(s['rss_anon_bytes']))} | {_fmt(_mb(s.get('heap_used_bytes')))} |"
             f" {_fmt(_mb(s.get('allocator_bytes')), '{:,.2f}')} | {s['fds']} | {s['threads']} |"
-            f" {_fmt(s.get('doget_streams_active'), '{:,}')} | {_fmt(rates.get(round(s['t_s'], 3)), '{:.3f}')} |"
+            f" {s.get('streams_in_flight', 0)} / {_fmt(s.get('doget_streams_active'), '{:,}')} |"
+            f" {_fmt(rates.get(round(s['t_s'], 3)), '{:.3f}')} |"
             f" {s.get('mark', '')} |")
     if plotted:
         lines += ["", f"![server memory and throughput over time]({results['plot_name']})"]
@@ -320,7 +326,8 @@ def plot(results: dict, path: Path, log) -> bool:
     memory_axis.legend(loc="lower right")
     count_axis.plot(t, [s["fds"] for s in samples], label="open fds")
     count_axis.plot(t, [s["threads"] for s in samples], label="threads")
-    count_axis.plot(t, [s.get("doget_streams_active") or 0 for s in samples], label="DoGet streams open")
+    count_axis.plot(t, [s.get("streams_in_flight", 0) for s in samples], label="DoGet streams open (clients)")
+    count_axis.plot(t, [s.get("doget_streams_active") or 0 for s in samples], label="DoGet streams open (server)")
     count_axis.set_ylim(bottom=0)
     count_axis.legend(loc="lower right")
     series = results["throughput"]["series"]

@@ -140,6 +140,15 @@ class Reader(threading.Thread):
         return CALL_TIMEOUT_SECONDS + request.dataset.batches * self.slow_delay * 2
 
     def _read(self, client: flight.FlightClient, request: soak_data.ReadRequest) -> None:
+        # Streams the clients have open (the server's own count drops as soon as it has queued a
+        # stream's last message, which for small streams is long before the client has read them).
+        self.tally.add(streams_in_flight=1)
+        try:
+            self._read_stream(client, request)
+        finally:
+            self.tally.add(streams_in_flight=-1)
+
+    def _read_stream(self, client: flight.FlightClient, request: soak_data.ReadRequest) -> None:
         reader = client.do_get(flight.Ticket(request.ticket), options=call_options(self._timeout(request)))
         abandon_after = None
         if not self.slow_delay and self.rng.random() < self.cancel_probability:
