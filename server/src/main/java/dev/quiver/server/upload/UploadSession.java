@@ -180,6 +180,13 @@ public final class UploadSession {
       part.writeDictionary(header, List.of(ByteBuffer.wrap(copy)), copy.length);
       return;
     }
+    for (long id : schema.dictionaryIds()) {
+      if (!dictionaries.contains(id)) {
+        // Stored without it, the file would be published but unreadable (found by the bad-input matrix).
+        throw new ProtocolException("dataset '" + request.dataset() + "': " + where + " is a record batch, but the"
+            + " dictionary with id " + id + " that the schema uses was not sent before it");
+      }
+    }
     if (compressor != null && !checked.compressed()) {
       BatchCompressor.Compressed compressed = compressor.compress(header, body.asReadOnlyByteBuffer(), where);
       part.writeBatch(compressed.header(), compressed.body(), compressed.bodyLength());
