@@ -3,9 +3,6 @@ package dev.quiver.protocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -87,25 +84,13 @@ public final class DatasetTicket {
       throw new ProtocolException(
           "ticket is " + bytes.length + " bytes, more than the " + MAX_TICKET_BYTES + " allowed");
     }
-    String text = decodeUtf8(bytes);
+    String text = Utf8Text.decode(bytes, "ticket", ": send a dataset name or a JSON ticket");
     String trimmed = text.strip();
     if (trimmed.startsWith("{")) {
       return parseJson(trimmed);
     }
     // Surrounding whitespace (a trailing newline from `echo`) is never part of a name.
     return of(DatasetName.parse(trimmed));
-  }
-
-  private static String decodeUtf8(byte[] bytes) {
-    try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new ProtocolException("ticket is not valid UTF-8: send a dataset name or a JSON ticket", e);
-    }
   }
 
   private static DatasetTicket parseJson(String text) {
@@ -122,7 +107,12 @@ public final class DatasetTicket {
     BatchRange batches = null;
     JsonNode batchesNode = root.get("batches");
     if (batchesNode != null && !batchesNode.isNull()) {
-      batches = new BatchRange(batchesNode.get(0).intValue(), batchesNode.get(1).intValue());
+      try {
+        batches = new BatchRange(batchesNode.get(0).intValue(), batchesNode.get(1).intValue());
+      } catch (ProtocolException e) {
+        // The schema checks each bound; only the range itself ([3, 1]) fails here. Name the dataset.
+        throw new ProtocolException("ticket for dataset '" + dataset + "': " + e.getMessage(), e);
+      }
     }
     return new DatasetTicket(dataset, columns, batches);
   }

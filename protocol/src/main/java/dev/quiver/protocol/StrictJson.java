@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Iterator;
 import java.util.List;
@@ -33,13 +34,36 @@ public final class StrictJson {
     JsonNode node;
     try {
       node = MAPPER.readTree(text);
-    } catch (JsonProcessingException e) {
+    } catch (MismatchedInputException e) {
+      if (e.getOriginalMessage().startsWith("Trailing token")) {
+        // Jackson's words here are about its own configuration; say what is wrong with the document
+        // and, if its first object names a dataset, which one (found by the bad-input matrix).
+        throw new ProtocolException(about(text, what) + " is not valid JSON: content follows the object; send exactly"
+            + " one JSON object", e);
+      }
       throw new ProtocolException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (JsonProcessingException e) {
+      // Limits (nesting depth, lengths) are worded with the name of Jackson's settings class: drop it.
+      throw new ProtocolException(what + " is not valid JSON: " + e.getOriginalMessage().replaceAll(", from `[^`]*`", ""), e);
     }
     if (!(node instanceof ObjectNode object)) {
       throw new ProtocolException(what + " must be a JSON object");
     }
     return object;
+  }
+
+  /** {@code what}, naming the dataset if the document's first value is an object with a string "dataset". */
+  private static String about(String text, String what) {
+    try {
+      JsonNode first = MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(text);
+      JsonNode dataset = first == null ? null : first.get("dataset");
+      if (dataset != null && dataset.isTextual()) {
+        return what + " for dataset '" + DatasetName.printable(dataset.textValue()) + "'";
+      }
+    } catch (JsonProcessingException e) {
+      // the first value is broken too: nothing to name
+    }
+    return what;
   }
 
   /**

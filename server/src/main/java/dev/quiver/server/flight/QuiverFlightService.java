@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.quiver.protocol.DatasetName;
 import dev.quiver.protocol.DatasetTicket;
 import dev.quiver.protocol.ProtocolException;
+import dev.quiver.protocol.Utf8Text;
 import dev.quiver.server.auth.Access;
 import dev.quiver.server.auth.Scope;
 import dev.quiver.server.catalog.Catalog;
@@ -99,7 +100,8 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
         }
         session.abort();
         long millis = idleUploadTimeout.toMillis();
-        fail(new UploadIdleException("upload sent nothing for " + (millis % 1000 == 0 ? millis / 1000 + " s"
+        String upload = session.dataset() == null ? "upload" : "upload of dataset '" + session.dataset() + "'";
+        fail(new UploadIdleException(upload + " sent nothing for " + (millis % 1000 == 0 ? millis / 1000 + " s"
             : millis + " ms") + " (the server's idle upload timeout); nothing was stored"));
       }
 
@@ -184,7 +186,9 @@ public final class QuiverFlightService extends FlightServiceGrpc.FlightServiceIm
   @Override
   public void listFlights(Flight.Criteria request, StreamObserver<Flight.FlightInfo> responses) {
     try {
-      Predicate<DatasetName> filter = NameFilter.parse(request.getExpression().toStringUtf8());
+      // Strictly decoded: criteria that are not UTF-8 are an error, not a prefix that matches nothing.
+      Predicate<DatasetName> filter = NameFilter.parse(
+          Utf8Text.decode(request.getExpression().toByteArray(), "ListFlights criteria", ""));
       // Only what the caller may read is listed: the rest is not even named.
       for (DatasetName name : catalog.names(filter.and(Access::mayRead))) {
         Flight.FlightInfo info = describe(DatasetTicket.of(name), pathDescriptor(name));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quiver.protocol.DatasetName;
 import dev.quiver.protocol.ProtocolException;
 import dev.quiver.protocol.ProtocolSchema;
+import dev.quiver.protocol.Utf8Text;
 import dev.quiver.protocol.StrictJson;
 import dev.quiver.server.auth.Access;
 import dev.quiver.server.auth.Scope;
@@ -16,7 +17,6 @@ import dev.quiver.server.ipc.IpcIndex;
 import dev.quiver.server.ipc.MappedFile;
 import dev.quiver.server.telemetry.CallReport;
 import dev.quiver.server.upload.DatasetStore;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,13 +91,13 @@ final class ServerActions {
 
   /** A JSON body, validated against the action's request schema; an empty body is {@code {}}. */
   private static ObjectNode object(byte[] body, String action, ProtocolSchema schema) {
-    String text = new String(body, StandardCharsets.UTF_8).strip();
+    String text = Utf8Text.decode(body, "body of action '" + action + "'", "").strip();
     return schema.read(text.isEmpty() ? "{}" : text, "body of action '" + action + "'");
   }
 
   /** A body naming one dataset: {@code {"dataset": "x"}} or just {@code x}. */
   private static DatasetName dataset(byte[] body, String action, ProtocolSchema schema) {
-    String text = new String(body, StandardCharsets.UTF_8).strip();
+    String text = Utf8Text.decode(body, "body of action '" + action + "'", "").strip();
     if (!text.startsWith("{")) {
       if (text.isEmpty()) {
         throw new ProtocolException("action '" + action + "' needs a dataset: {\"dataset\": \"sales\"} or the bare name");

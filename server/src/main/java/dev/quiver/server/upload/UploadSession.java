@@ -103,7 +103,7 @@ public final class UploadSession {
       ByteString body = data.getDataBody();
       if (header.isEmpty()) {
         if (!body.isEmpty()) {
-          throw new ProtocolException("a message with a body but no IPC header");
+          throw new ProtocolException("dataset '" + request.dataset() + "': a message with a body but no IPC header");
         }
         return; // a metadata-only message: nothing to store
       }
