@@ -97,6 +97,9 @@ def parse_args(argv):
     parser.add_argument("--heap-growth-mb", type=float, default=64,
                         help="allowed live-heap growth over the warm-up sample, MiB (default 64)")
     parser.add_argument("--fd-margin", type=int, default=16, help="allowed extra open fds at the end (default 16)")
+    parser.add_argument("--native-memory", action="store_true",
+                        help="run the server with Native Memory Tracking and report what grew after warm-up, by"
+                             " JVM category (explains RssAnon growth; costs the server a little speed)")
     parser.add_argument("--quick", action="store_true",
                         help="the test suite's run: 25 s (5 warm-up), 12 readers (4 slow), 2 uploaders, 20 MB")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "reliability",
@@ -137,7 +140,10 @@ def loadavg() -> str:
 # ------------------------------------------------------------------------------------------------
 
 def jvm_options(args) -> list[str]:
-    return [f"-Xms{args.heap}", f"-Xmx{args.heap}", "-XX:+AlwaysPreTouch", "--sun-misc-unsafe-memory-access=allow"]
+    options = [f"-Xms{args.heap}", f"-Xmx{args.heap}", "-XX:+AlwaysPreTouch", "--sun-misc-unsafe-memory-access=allow"]
+    if args.native_memory:
+        options.append("-XX:NativeMemoryTracking=summary")
+    return options
 
 
 def start_server(args, run_dir: Path, data_dir: Path, endpoint_size: int) -> ServerProcess:
@@ -151,13 +157,18 @@ def start_server(args, run_dir: Path, data_dir: Path, endpoint_size: int) -> Ser
     return ServerProcess("quiver", "Quiver", command, run_dir, data_dir).start().wait_ready()
 
 
+def jcmd(args, pid: int, *command: str) -> str | None:
+    """`jcmd <pid> <command...>`'s output, or None if jcmd is missing or failed."""
+    executable = Path(args.java).with_name("jcmd")
+    if not executable.exists():
+        return None
+    completed = subprocess.run([str(executable), str(pid), *command], capture_output=True, text=True, timeout=60)
+    return completed.stdout if completed.returncode == 0 else None
+
+
 def full_gc(args, pid: int) -> bool:
     """`jcmd <pid> GC.run`, so the heap figure that follows is the live heap."""
-    jcmd = Path(args.java).with_name("jcmd")
-    if not jcmd.exists():
-        return False
-    completed = subprocess.run([str(jcmd), str(pid), "GC.run"], capture_output=True, text=True, timeout=60)
-    return completed.returncode == 0
+    return jcmd(args, pid, "GC.run") is not None
 
 
 ACCESS = re.compile(r"quiver\.access.* method=(\S+).* status=(\w+)")
@@ -225,6 +236,8 @@ def run_load(args, server: ServerProcess, facts: dict, tally: Tally, sampler: Sa
     while (now := time.monotonic()) < end_at:
         if not warmed and now >= warm_at:
             gc_marks = full_gc(args, server.pid)
+            if args.native_memory:
+                jcmd(args, server.pid, "VM.native_memory", "baseline")
             sample = sampler.take("warmed_up")
             warmed = True
             log(f"warmed up: RssAnon {sample['rss_anon_bytes'] / MiB:.1f} MiB, live heap"
@@ -333,6 +346,8 @@ def main(argv=None) -> int:
         if load["gc_marks"]:
             full_gc(args, server.pid)
         sampler.take("idle_end")
+        native_memory = (jcmd(args, server.pid, "VM.native_memory", "summary.diff", "scale=KB")
+                         if args.native_memory else None)
     finally:
         sampler.close()
         server.stop()
@@ -343,6 +358,8 @@ def main(argv=None) -> int:
     meta["server_log"] = str(server.log_file)
     results = summarize(args, facts, tally, sampler, load, drained, server_exit, read_server_log(server.log_file),
                         meta, endpoint_size)
+    if args.native_memory:
+        results["native_memory"] = soak_report.native_memory(native_memory)
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{REPORT_NAME}.json").write_text(json.dumps(results, indent=1) + "\n")

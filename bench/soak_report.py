@@ -3,6 +3,7 @@ memory bounded), and the report (JSON, Markdown, and a plot of memory over time)
 
 from __future__ import annotations
 
+import re
 import statistics
 from pathlib import Path
 
@@ -82,6 +83,26 @@ def memory_summary(samples: list[dict], load_end_s: float) -> dict:
         "streams_in_flight_mean": (statistics.fmean(s.get("streams_in_flight", 0) for s in under_load)
                                    if under_load else None),
     }
+
+
+NMT_CATEGORY = re.compile(r"^-\s+(.+?) \(reserved=(\d+)KB(?: ([+-]\d+)KB)?, committed=(\d+)KB(?: ([+-]\d+)KB)?\)")
+
+
+def native_memory(diff: str | None) -> dict:
+    """`jcmd VM.native_memory summary.diff scale=KB`, as committed KiB per JVM category and the change
+    since the baseline taken after warm-up."""
+    if not diff:
+        return {"available": False}
+    categories = []
+    for line in diff.splitlines():
+        if m := NMT_CATEGORY.match(line.strip()):
+            categories.append({"category": m.group(1).strip(), "committed_kib": int(m.group(4)),
+                               "committed_change_kib": int(m.group(5) or 0)})
+    total = re.search(r"Total: reserved=\d+KB(?: [+-]\d+KB)?, committed=(\d+)KB(?: ([+-]\d+)KB)?", diff)
+    return {"available": True, "categories": categories,
+            "total_committed_kib": int(total.group(1)) if total else None,
+            "total_committed_change_kib": int(total.group(2) or 0) if total else None,
+            "diff": diff}
 
 
 def evaluate(results: dict, limits: dict) -> list[dict]:
@@ -271,6 +292,22 @@ def markdown(results: dict, plotted: bool) -> str:
             f" {s.get('mark', '')} |")
     if plotted:
         lines += ["", f"![server memory and throughput over time]({results['plot_name']})"]
+    nmt = results.get("native_memory")
+    if nmt and nmt.get("available"):
+        lines += [
+            "",
+            "Native Memory Tracking (`--native-memory`): what the JVM had committed at the end, and the change"
+            f" since the baseline taken after warm-up; total {_fmt(nmt['total_committed_kib'] / 1024)} MiB,"
+            f" {_fmt(nmt['total_committed_change_kib'] / 1024, '{:+,.1f}')} MiB. (Memory that native libraries"
+            " allocate with malloc outside the JVM is not in it.)",
+            "",
+            "| category | committed (MiB) | change since warm-up (MiB) |",
+            "|---|---|---|",
+        ]
+        for c in sorted(nmt["categories"], key=lambda c: -abs(c["committed_change_kib"])):
+            if c["committed_kib"] >= 1024 or abs(c["committed_change_kib"]) >= 256:
+                lines.append(f"| {c['category']} | {c['committed_kib'] / 1024:,.1f} |"
+                             f" {c['committed_change_kib'] / 1024:+,.1f} |")
     lines += [
         "",
         "## Configuration",
