@@ -25,7 +25,8 @@ The server runs from a copy of the jar with `--max-streams` above the readers pl
 an error. Its heap is fixed and pre-touched (-Xms = -Xmx, AlwaysPreTouch): growth of RssAnon after
 warm-up is then memory outside the heap. At the end of the warm-up and at the end (after the load
 stopped and the server is idle) a full GC (`jcmd <pid> GC.run`) makes the `stats` heap figure the
-live heap.
+live heap, and a trim of the native heap (`jcmd <pid> System.trim_native_heap`) makes RssAnon what
+the server holds rather than what glibc's malloc kept of memory already freed.
 
 Verdicts (soak_report.evaluate): no errors, every upload verified, slow readers completed streams,
 RssAnon bounded (peak under load and at the end <= after warm-up + --rss-growth-mb), live heap at
@@ -171,6 +172,13 @@ def full_gc(args, pid: int) -> bool:
     return jcmd(args, pid, "GC.run") is not None
 
 
+def trim_native_heap(args, pid: int) -> bool:
+    """`jcmd <pid> System.trim_native_heap`: memory the JVM has freed (JIT compiler arenas, say) stays
+    in glibc's malloc arenas, and in RssAnon, until trimmed. Both memory marks (after warm-up, at the
+    end) are taken after a trim, so they compare what the server holds, not what malloc kept."""
+    return jcmd(args, pid, "System.trim_native_heap") is not None
+
+
 ACCESS = re.compile(r"quiver\.access.* method=(\S+).* status=(\w+)")
 LEVEL = re.compile(r"^\S+ (ERROR|WARN) ")
 
@@ -236,6 +244,7 @@ def run_load(args, server: ServerProcess, facts: dict, tally: Tally, sampler: Sa
     while (now := time.monotonic()) < end_at:
         if not warmed and now >= warm_at:
             gc_marks = full_gc(args, server.pid)
+            trim_native_heap(args, server.pid)
             if args.native_memory:
                 jcmd(args, server.pid, "VM.native_memory", "baseline")
             sample = sampler.take("warmed_up")
@@ -345,6 +354,8 @@ def main(argv=None) -> int:
         wait_fds_settled(sampler, sampler.samples[0]["fds"] + args.fd_margin, 10)
         if load["gc_marks"]:
             full_gc(args, server.pid)
+        sampler.take("idle_end_untrimmed")
+        trim_native_heap(args, server.pid)
         sampler.take("idle_end")
         native_memory = (jcmd(args, server.pid, "VM.native_memory", "summary.diff", "scale=KB")
                          if args.native_memory else None)

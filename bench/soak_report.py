@@ -64,6 +64,7 @@ def memory_summary(samples: list[dict], load_end_s: float) -> dict:
     return {
         "rss_anon_bytes": marks("rss_anon_bytes"),
         "rss_anon_peak_under_load_bytes": peak("rss_anon_bytes"),
+        "rss_anon_end_untrimmed_bytes": (_marked(samples, "idle_end_untrimmed") or {}).get("rss_anon_bytes"),
         "rss_anon_slope_second_half_mib_per_min": slope_mib_per_min(
             [(s["t_s"], s["rss_anon_bytes"]) for s in second_half]),
         "heap_used_bytes": marks("heap_used_bytes"),
@@ -255,9 +256,12 @@ def markdown(results: dict, plotted: bool) -> str:
         f"JVM options: `{' '.join(config['jvm_options'])}`; the heap is committed and touched at start-up"
         " (AlwaysPreTouch), so RssAnon growth after warm-up is memory outside the heap (direct buffers,"
         " metaspace, code, thread stacks) and a leak there would show; the heap itself is judged by its"
-        " live size after a full GC (`jcmd GC.run`).",
+        " live size after a full GC (`jcmd GC.run`). Both marks are also taken after"
+        " `jcmd System.trim_native_heap`, which hands memory the JVM freed back from glibc's malloc arenas"
+        f" to the system: at the end, RssAnon was {_fmt(_mb(memory['rss_anon_end_untrimmed_bytes']))} MiB before"
+        f" the trim and {_fmt(_mb(rss['idle_end']))} MiB after it.",
         "",
-        "| | idle at start | after warm-up (GC) | peak under load | idle at end (GC) |",
+        "| | idle at start | after warm-up (GC, trim) | peak under load | idle at end (GC, trim) |",
         "|---|---|---|---|---|",
         f"| RssAnon (MiB) | {_fmt(_mb(rss['idle_start']))} | {_fmt(_mb(rss['warmed_up']))} |"
         f" {_fmt(_mb(memory['rss_anon_peak_under_load_bytes']))} | {_fmt(_mb(rss['idle_end']))} |",
