@@ -308,6 +308,18 @@ def markdown(results: dict, plotted: bool) -> str:
             "| category | committed (MiB) | change since warm-up (MiB) |",
             "|---|---|---|",
         ]
+        changes = {c["category"]: c["committed_change_kib"] for c in nmt["categories"]}
+        jit = sum(changes.get(k, 0) for k in ("Code", "Compiler", "Arena Chunk"))
+        rss = memory["rss_anon_bytes"]
+        if rss["warmed_up"] is not None and rss["idle_end"] is not None:
+            lines[-3:-3] = [
+                "",
+                f"From the warm-up mark to the end (both after a GC and a trim) RssAnon changed by"
+                f" {(rss['idle_end'] - rss['warmed_up']) / MiB:+,.1f} MiB; of the JVM's own change,"
+                f" {jit / 1024:+,.1f} MiB is the JIT compiler (Code, Compiler, Arena Chunk: compiled code and"
+                f" the compiler's scratch arenas) and {changes.get('Other', 0) / 1024:+,.1f} MiB is Other"
+                " (direct buffers: Netty's and the Arrow allocator's).",
+            ]
         for c in sorted(nmt["categories"], key=lambda c: -abs(c["committed_change_kib"])):
             if c["committed_kib"] >= 1024 or abs(c["committed_change_kib"]) >= 256:
                 lines.append(f"| {c['category']} | {c['committed_kib'] / 1024:,.1f} |"
