@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import os
 import queue
 import re
@@ -373,7 +372,7 @@ def main(argv=None) -> int:
         results["native_memory"] = soak_report.native_memory(native_memory)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{REPORT_NAME}.json").write_text(json.dumps(results, indent=1) + "\n")
+    (args.out / f"{REPORT_NAME}.json").write_text(soak_report.to_json(results))
     plotted = False if args.no_plot else soak_report.plot(results, args.out / results["plot_name"], log)
     (args.out / f"{REPORT_NAME}.md").write_text(soak_report.markdown(results, plotted))
     for v in results["verdicts"]:

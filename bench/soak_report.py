@@ -3,6 +3,7 @@ memory bounded), and the report (JSON, Markdown, and a plot of memory over time)
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from pathlib import Path
@@ -152,6 +153,18 @@ def evaluate(results: dict, limits: dict) -> list[dict]:
     verdict("clean_exit", "the server exits 0 on SIGTERM at the end", results["server_exit_code"],
             results["server_exit_code"] == 0)
     return verdicts
+
+
+def to_json(results: dict) -> str:
+    """Indented JSON, except that each per-second sample (and throughput point) takes one line."""
+    placeholders = {"samples": "\"@samples@\"", "series": "\"@series@\""}
+    shallow = {**results, "samples": "@samples@",
+               "throughput": {**results["throughput"], "series": "@series@"}}
+    text = json.dumps(shallow, indent=1)
+    for key, values in (("samples", results["samples"]), ("series", results["throughput"]["series"])):
+        lines = ",\n".join("  " + json.dumps(v) for v in values)
+        text = text.replace(placeholders[key], "[\n" + lines + "\n ]")
+    return text + "\n"
 
 
 def passed(verdicts: list[dict]) -> bool:
