@@ -183,17 +183,22 @@ LEVEL = re.compile(r"^\S+ (ERROR|WARN) ")
 
 
 def read_server_log(path: Path) -> dict:
-    """Calls by method and status (from the access log), and the ERROR and WARN lines."""
+    """Calls by method and status (from the access log), and the ERROR and WARN lines (also counted
+    by logger and message, so a repeated warning shows once with its count)."""
     calls: dict = collections.defaultdict(collections.Counter)
     errors, warnings = [], []
+    kinds: collections.Counter = collections.Counter()
     with open(path, errors="replace") as f:
         for line in f:
             if m := ACCESS.search(line):
                 calls[m.group(1)][m.group(2)] += 1
             elif m := LEVEL.match(line):
                 (errors if m.group(1) == "ERROR" else warnings).append(line.rstrip()[:300])
+                logger_and_message = line.rstrip().split("] ", 1)[-1]
+                kinds[f"{m.group(1)} {logger_and_message[:160]}"] += 1
     return {"calls": {method: dict(counts) for method, counts in calls.items()}, "error_lines": len(errors),
-            "warn_lines": len(warnings), "first_errors": errors[:20], "first_warnings": warnings[:20]}
+            "warn_lines": len(warnings), "first_errors": errors[:20], "first_warnings": warnings[:20],
+            "by_message": dict(kinds.most_common(20))}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -327,6 +332,11 @@ def main(argv=None) -> int:
                  "command": os.environ.get("QUIVER_SOAK_COMMAND")
                  or " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]),
                  "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started_wall))})
+    # The server is configured by its flags alone: a QUIVER_* variable in this environment (say
+    # QUIVER_MAX_STREAMS in the caller's shell, or QUIVER_SOAK_COMMAND from ./dev) would change it or
+    # make it warn.
+    for key in [k for k in os.environ if k.startswith("QUIVER_")]:
+        del os.environ[key]
     work = args.work.resolve()
     run_dir = work / "run"
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -255,6 +255,16 @@ def markdown(results: dict, plotted: bool) -> str:
         lines.append(f"| {method} | {', '.join(f'{code} {n:,}' for code, n in sorted(statuses.items()))} |")
     lines.append("")
     lines.append("CANCELLED calls are the streams the readers abandoned or cut at the end on purpose.")
+    log = results["server_log"]
+    lines += ["", f"The server log has {log['error_lines']} ERROR and {log['warn_lines']} WARN lines."]
+    if log.get("by_message"):
+        lines += ["", "| level, logger and message | lines |", "|---|---|"]
+        for text, count in log["by_message"].items():
+            lines.append(f"| `{text.replace('|', '/').replace('`', '')}` | {count} |")
+        if any("NettyServerHandler - Stream Error" in text for text in log["by_message"]):
+            lines += ["", "gRPC's Netty transport logs \"Stream Error\" (with a stack trace, \"Stream closed before write"
+                      " could take place\") when a client resets a stream the server is still writing to: here, the"
+                      " streams the readers cancel on purpose."]
     if results["errors"]["count"]:
         lines += ["", "## Errors", "", "| at (s) | worker | operation | kind | message |", "|---|---|---|---|---|"]
         for e in results["errors"]["first"]:
