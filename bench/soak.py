@@ -31,7 +31,9 @@ the server holds rather than what glibc's malloc kept of memory already freed.
 Verdicts (soak_report.evaluate): no errors, every upload verified, slow readers completed streams,
 RssAnon bounded (peak under load and at the end <= after warm-up + --rss-growth-mb), live heap at
 the end <= after warm-up + --heap-growth-mb, fds back to the start + --fd-margin, the allocator at
-0, streams drained, no ERROR in the server log, exit 0 on SIGTERM. Exit status 0 only if all pass.
+0, no more files mapped than datasets served (every upload was deleted), streams drained, no ERROR
+in the server log, exit 0 on SIGTERM. Exit status 0 only if all pass. With --native-memory the
+report also says, per JVM category, what grew after warm-up.
 
 Results: <out>/load.json (every sample), <out>/load.md, <out>/load.png.
 """
