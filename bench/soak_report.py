@@ -335,13 +335,17 @@ def markdown(results: dict, plotted: bool) -> str:
         jit = sum(changes.get(k, 0) for k in ("Code", "Compiler", "Arena Chunk"))
         rss = memory["rss_anon_bytes"]
         if rss["warmed_up"] is not None and rss["idle_end"] is not None:
+            rss_change = (rss["idle_end"] - rss["warmed_up"]) / 1024  # KiB, as NMT counts
+            tracked = nmt["total_committed_change_kib"] or 0
             lines[-3:-3] = [
                 "",
                 f"From the warm-up mark to the end (both after a GC and a trim) RssAnon changed by"
-                f" {(rss['idle_end'] - rss['warmed_up']) / MiB:+,.1f} MiB; of the JVM's own change,"
+                f" {rss_change / 1024:+,.1f} MiB and what the JVM tracks by {tracked / 1024:+,.1f} MiB, of which"
                 f" {jit / 1024:+,.1f} MiB is the JIT compiler (Code, Compiler, Arena Chunk: compiled code and"
                 f" the compiler's scratch arenas) and {changes.get('Other', 0) / 1024:+,.1f} MiB is Other"
-                " (direct buffers: Netty's and the Arrow allocator's).",
+                " (direct buffers: Netty's and the Arrow allocator's). The remaining"
+                f" {(rss_change - tracked) / 1024:+,.1f} MiB is memory the JVM does not track: native libraries'"
+                " own allocations, and malloc fragmentation the trim cannot hand back.",
             ]
         for c in sorted(nmt["categories"], key=lambda c: -abs(c["committed_change_kib"])):
             if c["committed_kib"] >= 1024 or abs(c["committed_change_kib"]) >= 256:
