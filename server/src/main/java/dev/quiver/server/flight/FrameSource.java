@@ -3,15 +3,18 @@ package dev.quiver.server.flight;
 import dev.quiver.server.catalog.DatasetUnreadableException;
 import dev.quiver.server.ipc.IpcFormatException;
 import dev.quiver.server.ipc.IpcMessage;
+import dev.quiver.server.ipc.MappedFile;
 import dev.quiver.server.ipc.Projection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.OptionalLong;
 
 /**
  * The frames of one DoGet, made one at a time as gRPC asks for them: the schema first, then each
  * dictionary and record batch of the plan. Unprojected messages are the file's own header plus a
- * pointer to the file's body; projected batches get a rebuilt header and a sliced body.
+ * pointer to the file's body; projected batches get a rebuilt header and a sliced body. Before a
+ * frame points into a file, the file is checked not to have been truncated in place.
  */
 final class FrameSource implements Iterator<FlightFrame> {
   /** Room left in a 2 GiB gRPC message for the protobuf framing around header and body. */
@@ -70,7 +73,24 @@ final class FrameSource implements Iterator<FlightFrame> {
               + "-byte batch, larger than gRPC's 2 GiB message limit; ask for fewer columns or rewrite"
               + " the file with smaller record batches");
     }
+    // One stat per frame: a file truncated in place (by another program) fails the stream here,
+    // with a status that says so, instead of making the socket write of its vanished pages fail
+    // (EFAULT), which closes the whole connection and every other stream on it.
+    checkNotTruncated(frame.file());
     return frame;
+  }
+
+  private void checkNotTruncated(MappedFile file) {
+    if (file == null) {
+      return;
+    }
+    OptionalLong size = file.truncatedSize();
+    if (size.isPresent()) {
+      throw new ServedFileTruncatedException("DoGet of dataset '" + selection.dataset().name() + "' stopped: its file '"
+          + file.path().getFileName() + "' was truncated in place from " + file.size() + " to " + size.getAsLong()
+          + " bytes while being served. Another program rewrote it; replace dataset files by renaming a complete new"
+          + " file over them instead");
+    }
   }
 
   private FlightFrame project(IpcMessage message) {
@@ -80,6 +100,15 @@ final class FrameSource implements Iterator<FlightFrame> {
     } catch (IpcFormatException e) {
       throw new UnreadableDuringStream(new DatasetUnreadableException(
           selection.dataset().name(), selection.dataset().path().getFileName().toString(), e));
+    }
+  }
+
+  /** A served file shrank under the stream: what is left to send is no longer there. */
+  static final class ServedFileTruncatedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ServedFileTruncatedException(String message) {
+      super(message);
     }
   }
 

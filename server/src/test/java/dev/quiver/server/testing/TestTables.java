@@ -154,6 +154,16 @@ public final class TestTables {
 
   /** A wide numeric table for volume tests: two int64/float64 columns, ~1 MiB per batch of 65,536 rows. */
   public static Path writeNumbers(BufferAllocator allocator, Path file, int batches, int rows) throws IOException {
+    return writeNumbers(allocator, file, batches, rows, 0);
+  }
+
+  /**
+   * {@link #writeNumbers(BufferAllocator, Path, int, int)} counting from {@code first}: row {@code r}
+   * (over all batches) holds {@code n = first + r}, {@code x = n / 2.0}. Files of the same shape
+   * have the same size whatever {@code first}.
+   */
+  public static Path writeNumbers(BufferAllocator allocator, Path file, int batches, int rows, long first)
+      throws IOException {
     Schema schema = new Schema(List.of(
         Field.notNullable("n", new ArrowType.Int(64, true)),
         Field.notNullable("x", new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE))));
@@ -169,7 +179,7 @@ public final class TestTables {
         n.allocateNew(rows);
         x.allocateNew(rows);
         for (int i = 0; i < rows; i++) {
-          long v = (long) b * rows + i;
+          long v = first + (long) b * rows + i;
           n.set(i, v);
           x.set(i, v / 2.0);
         }

@@ -1,0 +1,56 @@
+package dev.quiver.server.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * What a Linux process holds, read from {@code /proc}: its open file descriptors and its memory
+ * mappings, and which of them are files under a given directory (a data root). The leak checks of
+ * the fault tests compare these before and after.
+ *
+ * @param openFiles     number of open file descriptors
+ * @param filesUnder    targets of the descriptors open on files under the directory
+ * @param mappingsUnder lines of {@code /proc/PID/maps} naming files under the directory
+ */
+public record ProcessResources(int openFiles, List<String> filesUnder, List<String> mappingsUnder) {
+
+  /** This JVM's resources, the files under {@code dir}. */
+  public static ProcessResources ofSelf(Path dir) throws IOException {
+    return of(ProcessHandle.current().pid(), dir);
+  }
+
+  /** Process {@code pid}'s resources, the files under {@code dir}. */
+  public static ProcessResources of(long pid, Path dir) throws IOException {
+    Path proc = Path.of("/proc", Long.toString(pid));
+    String prefix = dir.toRealPath().toString() + "/";
+    int open = 0;
+    List<String> under = new ArrayList<>();
+    try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
+      for (Path fd : fds.toList()) {
+        open++;
+        try {
+          String target = Files.readSymbolicLink(fd).toString();
+          if (target.startsWith(prefix)) {
+            under.add(target);
+          }
+        } catch (NoSuchFileException closedMeanwhile) {
+          open--;
+        }
+      }
+    }
+    List<String> mappings = Files.readAllLines(proc.resolve("maps")).stream()
+        .filter(line -> line.contains(prefix))
+        .toList();
+    return new ProcessResources(open, under, mappings);
+  }
+
+  /** Whether this platform has {@code /proc} (Linux). */
+  public static boolean available() {
+    return Files.isDirectory(Path.of("/proc/self/fd"));
+  }
+}
