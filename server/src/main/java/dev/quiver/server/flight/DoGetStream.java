@@ -34,11 +34,13 @@ final class DoGetStream {
   // gRPC runs the ready and cancel handlers one at a time; volatile only makes that explicit.
   private volatile boolean finished;
 
-  DoGetStream(ServerCallStreamObserver<FlightFrame> call, DatasetSelection selection, CallReport report) {
+  /** @param copyBodies send copies of the bodies instead of the mapping ({@link BodyCopy}: with TLS) */
+  DoGetStream(ServerCallStreamObserver<FlightFrame> call, DatasetSelection selection, CallReport report,
+      boolean copyBodies) {
     this.call = call;
     this.report = report;
     this.selection = selection;
-    this.frames = new FrameSource(selection);
+    this.frames = new FrameSource(selection, copyBodies);
   }
 
   /** Starts streaming; gRPC runs {@link #pump} whenever the call becomes ready. */
@@ -61,7 +63,11 @@ final class DoGetStream {
           return;
         }
         FlightFrame frame = frames.next();
-        call.onNext(frame);
+        try {
+          call.onNext(frame); // serializes at once: gRPC holds its own reference to a copied body
+        } finally {
+          frame.release();
+        }
         long bytes = frame.header().length + frame.bodyLength();
         BYTES_SENT.add(bytes);
         if (frames.lastWasRecordBatch()) {

@@ -23,14 +23,20 @@ final class FrameSource implements Iterator<FlightFrame> {
   private final DatasetSelection selection;
   private final List<IpcMessage> plan;
   private final Projection projection; // null: batches go out as stored
+  private final boolean copyBodies;
   private long lastRows = -1;
   private boolean schemaSent;
   private int next;
 
-  FrameSource(DatasetSelection selection) {
+  /**
+   * @param copyBodies copy each body out of the mapping ({@link BodyCopy}) instead of handing gRPC
+   *                   the mapping itself; the caller then releases each frame once gRPC took it
+   */
+  FrameSource(DatasetSelection selection, boolean copyBodies) {
     this.selection = selection;
     this.plan = selection.plan();
     this.projection = selection.projection().orElse(null);
+    this.copyBodies = copyBodies;
   }
 
   /** Whether the frame last returned by {@link #next()} was a record batch. */
@@ -77,7 +83,16 @@ final class FrameSource implements Iterator<FlightFrame> {
     // with a status that says so, instead of making the socket write of its vanished pages fail
     // (EFAULT), which closes the whole connection and every other stream on it.
     checkNotTruncated(frame.file());
-    return frame;
+    if (!copyBodies) {
+      return frame;
+    }
+    try {
+      return frame.withCopiedBody();
+    } catch (InternalError e) {
+      // The JVM's report of SIGBUS in the copy: the file was truncated after the check above.
+      checkNotTruncated(frame.file());
+      throw e;
+    }
   }
 
   private void checkNotTruncated(MappedFile file) {

@@ -4,14 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.quiver.server.testing.ServerProcess;
+import dev.quiver.server.testing.TestCertificates;
 import dev.quiver.server.testing.TestServer;
 import dev.quiver.server.testing.TestTables;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.flight.FlightClient;
@@ -175,6 +179,43 @@ class ServedFileFaultIT {
     assertThat(readNumbers(client, "other", 500)).isEqualTo(2000);
     TestTables.writeNumbers(allocator, big, 3, 1000, 77);
     assertThat(readNumbers(client, "big", 77)).isEqualTo(3000);
+  }
+
+  @Test
+  void withTlsATruncatedFileFailsTheStreamInsteadOfKillingTheServer() throws Exception {
+    TestCertificates certs = TestCertificates.generate(workDir.resolve("certs"));
+    // A 4 MiB stream buffer: the server queues that much beyond what the client's window lets through.
+    ServerProcess server = start("--tls-cert", certs.serverCert().toString(), "--tls-key", certs.serverKey().toString(),
+        "--stream-buffer", "4MiB");
+    FlightClient client;
+    try (InputStream ca = Files.newInputStream(certs.ca())) {
+      client = register(FlightClient.builder(allocator, Location.forGrpcTls("localhost", server.port()))
+          .trustedCertificates(ca).build());
+    }
+    Path pristine = Files.copy(big, workDir.resolve("pristine.arrow"));
+    int window = 256 << 10;
+    // Where the cut lands in the queued frames decides which code reads the vanished pages first:
+    // Java (Netty copying small pieces together: InternalError, the connection is closed) or, before
+    // the fix, the native TLS engine reading the mapping (SIGBUS: the JVM died). A few cuts, each on
+    // a fresh copy of the file, make the second all but certain without the fix.
+    for (long cut : new long[] {window + (200 << 10), window + (1300 << 10), window + (2700 << 10)}) {
+      Path fresh = Files.copy(pristine, data.resolve(".big.arrow.tmp"));
+      Files.move(fresh, big, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      try (LargeFrameDoGet get = LargeFrameDoGet.open(server.port(), certs.ca(), "big", window)) {
+        awaitSettled(client); // the client has not read: the window sent, the next 4 MiB queued in the server
+        truncate(big, cut);
+        get.startReading();
+        LargeFrameDoGet.Outcome outcome = get.await(Duration.ofSeconds(30));
+        if (outcome.grpcStatus() == null) {
+          server.assertStaysAlive(Duration.ofSeconds(3)); // the connection went: was it the whole server?
+        }
+        assertThat(outcome.grpcStatus()).as("gRPC status of " + outcome + ", cut at " + cut).isEqualTo("13"); // INTERNAL
+        assertThat(outcome.grpcMessage()).contains("truncated in place");
+        assertThat(outcome.dataBytes()).isGreaterThan(window);
+      }
+    }
+    server.assertAlive();
+    assertRecovers(server, client);
   }
 
   // ---- steps ---------------------------------------------------------------------------------------
