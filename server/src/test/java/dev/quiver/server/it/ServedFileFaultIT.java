@@ -3,6 +3,7 @@ package dev.quiver.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.quiver.server.testing.Numbers;
 import dev.quiver.server.testing.ServerProcess;
 import dev.quiver.server.testing.TestCertificates;
 import dev.quiver.server.testing.TestServer;
@@ -157,8 +158,8 @@ class ServedFileFaultIT {
     assertThat(firstValues.get(0)).isZero();
     assertThat(firstValues.get(BATCHES - 1)).isEqualTo(1_000_000_000L + (long) (BATCHES - 1) * ROWS);
     server.assertAlive();
-    assertThat(readNumbers(client, "big", 1_000_000_000L)).as("rows after the change").isEqualTo(TOTAL_ROWS);
-    assertThat(readNumbers(client, "other", 500)).isEqualTo(2000);
+    assertThat(Numbers.read(client, "big", 1_000_000_000L)).as("rows after the change").isEqualTo(TOTAL_ROWS);
+    assertThat(Numbers.read(client, "other", 500)).isEqualTo(2000);
   }
 
   @Test
@@ -169,16 +170,16 @@ class ServedFileFaultIT {
       firstBatchThenPause(client, stream);
       Files.delete(big);
       // The mapping keeps the deleted file's pages: the stream ends as it began.
-      assertThat(ROWS + checkNumbers(stream, ROWS, "big")).isEqualTo(TOTAL_ROWS);
+      assertThat(ROWS + Numbers.check(stream, ROWS, "big")).isEqualTo(TOTAL_ROWS);
     }
     server.assertAlive();
-    FlightRuntimeException missing = (FlightRuntimeException) catchThrowable(() -> readNumbers(client, "big", 0));
+    FlightRuntimeException missing = (FlightRuntimeException) catchThrowable(() -> Numbers.read(client, "big", 0));
     assertThat(missing.status().code()).isEqualTo(FlightStatusCode.NOT_FOUND);
     // Asking for it let the catalog drop its mapping: the deleted file's space is free.
     assertThat(server.resources(data).mappingsUnder()).noneMatch(line -> line.contains("big.arrow"));
-    assertThat(readNumbers(client, "other", 500)).isEqualTo(2000);
+    assertThat(Numbers.read(client, "other", 500)).isEqualTo(2000);
     TestTables.writeNumbers(allocator, big, 3, 1000, 77);
-    assertThat(readNumbers(client, "big", 77)).isEqualTo(3000);
+    assertThat(Numbers.read(client, "big", 77)).isEqualTo(3000);
   }
 
   @Test
@@ -261,27 +262,6 @@ class ServedFileFaultIT {
     return ((BigIntVector) stream.getRoot().getVector("n")).get(0);
   }
 
-  /** Reads a {@link TestTables#writeNumbers} dataset, checking every value counts up from {@code first}. */
-  private static long readNumbers(FlightClient client, String dataset, long first) throws Exception {
-    try (FlightStream stream = client.getStream(ticket(dataset))) {
-      return checkNumbers(stream, first, dataset);
-    }
-  }
-
-  /** Reads {@code stream} to its end, checking that column {@code n} counts up from {@code first}; returns rows. */
-  private static long checkNumbers(FlightStream stream, long first, String dataset) {
-    long next = first;
-    while (stream.next()) {
-      BigIntVector n = (BigIntVector) stream.getRoot().getVector("n");
-      for (int i = 0; i < n.getValueCount(); i++, next++) {
-        if (n.get(i) != next) { // one assertion per value would cost seconds over millions of rows
-          throw new AssertionError(dataset + ": row " + (next - first) + " holds " + n.get(i) + ", not " + next);
-        }
-      }
-    }
-    return next - first;
-  }
-
   /** Another program truncates the file in place (same inode), as {@code truncate -s} would. */
   private static void truncate(Path file, long size) throws Exception {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
@@ -304,15 +284,15 @@ class ServedFileFaultIT {
    * error (it is no longer a complete Arrow file), and serves it again once it is whole.
    */
   private void assertRecovers(ServerProcess server, FlightClient client) throws Exception {
-    assertThat(readNumbers(client, "other", 500)).isEqualTo(2000);
-    FlightRuntimeException broken = (FlightRuntimeException) catchThrowable(() -> readNumbers(client, "big", 0));
+    assertThat(Numbers.read(client, "other", 500)).isEqualTo(2000);
+    FlightRuntimeException broken = (FlightRuntimeException) catchThrowable(() -> Numbers.read(client, "big", 0));
     assertThat(broken.status().code()).isEqualTo(FlightStatusCode.INTERNAL);
     assertThat(broken.getMessage()).contains("'big.arrow' is not a valid Arrow IPC file");
     Path whole = TestTables.writeNumbers(allocator, workDir.resolve("whole.arrow"), 3, 1000, 42);
     try (FileChannel channel = FileChannel.open(big, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
       channel.write(ByteBuffer.wrap(Files.readAllBytes(whole)));
     }
-    assertThat(readNumbers(client, "big", 42)).as("rows of the file written again").isEqualTo(3000);
+    assertThat(Numbers.read(client, "big", 42)).as("rows of the file written again").isEqualTo(3000);
     server.assertAlive();
   }
 }
