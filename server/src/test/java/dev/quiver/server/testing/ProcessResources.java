@@ -6,6 +6,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -47,6 +48,32 @@ public record ProcessResources(int openFiles, List<String> filesUnder, List<Stri
         .filter(line -> line.contains(prefix))
         .toList();
     return new ProcessResources(open, under, mappings);
+  }
+
+  /** This JVM's resources once its descriptor count has stopped moving (connections being closed). */
+  public static ProcessResources settled(Path dir) throws IOException, InterruptedException {
+    ProcessResources now = ofSelf(dir);
+    for (int still = 0; still < 5; ) {
+      Thread.sleep(50);
+      ProcessResources next = ofSelf(dir);
+      still = next.openFiles() == now.openFiles() ? still + 1 : 0;
+      now = next;
+    }
+    return now;
+  }
+
+  /**
+   * This JVM's resources once at most {@code openFiles} descriptors are open, or after 10 s: a
+   * server notices a dropped connection a moment after its client.
+   */
+  public static ProcessResources settledAtMost(Path dir, int openFiles) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    ProcessResources now = ofSelf(dir);
+    while (now.openFiles() > openFiles && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      now = ofSelf(dir);
+    }
+    return now;
   }
 
   /** Whether this platform has {@code /proc} (Linux). */
