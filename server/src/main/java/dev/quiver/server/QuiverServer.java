@@ -117,7 +117,7 @@ public final class QuiverServer implements AutoCloseable {
       ServerServiceDefinition flight = ServerInterceptors.intercept(
           FlightServiceDefinition.create(catalog, store, allocator,
               new FlightServiceDefinition.Options(config.endpointTargetBytes(), config.onReadyThreshold(),
-                  config.uploadLimits(), config.limits()), timer),
+                  config.uploadLimits(), config.limits(), config.tls().enabled()), timer),
           // The last interceptor runs first: telemetry sees every call, even refused ones.
           new AuthInterceptor(authenticator), gate, telemetry.interceptor());
       NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))

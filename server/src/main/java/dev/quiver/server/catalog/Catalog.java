@@ -34,6 +34,7 @@ public final class Catalog implements AutoCloseable {
   private static final int MAX_ATTEMPTS = 5;
 
   private final DataRoot root;
+  private final Indexer indexer;
   private final Map<Path, Entry> cache = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
@@ -46,8 +47,18 @@ public final class Catalog implements AutoCloseable {
     }
   }
 
+  /** Indexes a mapped file: {@link IpcIndexer#index}; tests put a step before it (changing the file). */
+  interface Indexer {
+    IpcIndex index(MappedFile file) throws IpcFormatException;
+  }
+
   public Catalog(DataRoot root) {
+    this(root, IpcIndexer::index);
+  }
+
+  Catalog(DataRoot root, Indexer indexer) {
     this.root = root;
+    this.indexer = indexer;
   }
 
   public DataRoot root() {
@@ -118,10 +129,14 @@ public final class Catalog implements AutoCloseable {
           if (old != null && old.signature().equals(signature)) {
             return old;
           }
+          // Load before letting the old version go: if loading throws, compute() keeps the old entry
+          // cached, and it must still hold its reference (released first, the next eviction
+          // released it a second time, unmapping a file that streams were still sending).
+          Entry loaded = load(p, signature);
           if (old != null) {
             old.release();
           }
-          return load(p, signature);
+          return loaded;
         });
       } catch (UncheckedIOException e) {
         if (e.getCause() instanceof NoSuchFileException) {
@@ -145,7 +160,7 @@ public final class Catalog implements AutoCloseable {
   }
 
   /** Maps and indexes one file version; returns null if the file changed underneath. */
-  private static Entry load(Path path, FileSignature signature) {
+  private Entry load(Path path, FileSignature signature) {
     MappedFile file;
     try {
       file = MappedFile.map(path);
@@ -158,8 +173,18 @@ public final class Catalog implements AutoCloseable {
         file.release();
         return null;
       }
-      IpcIndex index = IpcIndexer.index(file);
+      IpcIndex index = indexer.index(file);
       return new Entry(signature, file, index, null);
+    } catch (InternalError e) {
+      // How the JVM reports SIGBUS reading the mapping: the file was truncated in place after it
+      // was mapped. Like any change while mapping, look again (the new size is then indexed).
+      boolean truncated = file.truncatedSize().isPresent();
+      file.release();
+      if (!truncated) {
+        throw e;
+      }
+      log.warn("{} was truncated in place while being indexed; indexing it again", path);
+      return null;
     } catch (IpcFormatException e) {
       file.release();
       log.warn("{} is not a valid Arrow IPC file: {}", path, e.getMessage());

@@ -17,10 +17,13 @@ import org.apache.arrow.flight.impl.Flight;
 final class DoGetMethod implements ServerCalls.ServerStreamingMethod<Flight.Ticket, FlightFrame> {
   private final Catalog catalog;
   private final int onReadyThreshold;
+  private final boolean copyBodies;
 
-  DoGetMethod(Catalog catalog, int onReadyThreshold) {
+  /** @param copyBodies send copies of the bodies instead of the mapping ({@link BodyCopy}) */
+  DoGetMethod(Catalog catalog, int onReadyThreshold, boolean copyBodies) {
     this.catalog = catalog;
     this.onReadyThreshold = onReadyThreshold;
+    this.copyBodies = copyBodies;
   }
 
   @Override
@@ -35,7 +38,7 @@ final class DoGetMethod implements ServerCalls.ServerStreamingMethod<Flight.Tick
       Access.require(Scope.READ, ticket.dataset());
       DatasetSelection selection = DatasetSelection.open(catalog, ticket);
       call.setOnReadyThreshold(onReadyThreshold);
-      new DoGetStream(call, selection, report).start();
+      new DoGetStream(call, selection, report, copyBodies).start();
     } catch (Exception e) {
       call.onError(FlightErrors.toGrpc(e, what));
     }

@@ -48,6 +48,9 @@ final class FlightErrors {
     if (t instanceof UploadRejectedException) {
       return CallStatus.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).toRuntimeException();
     }
+    if (t instanceof FrameSource.ServedFileTruncatedException) {
+      return CallStatus.INTERNAL.withDescription(t.getMessage()).toRuntimeException();
+    }
     if (t instanceof MessageTooLargeException) {
       return CallStatus.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).toRuntimeException();
     }

@@ -24,8 +24,15 @@ import org.apache.arrow.memory.BufferAllocator;
 public final class FlightServiceDefinition {
   private FlightServiceDefinition() {}
 
-  /** Tunables of the Flight surface. */
-  public record Options(long endpointTargetBytes, int onReadyThreshold, UploadLimits uploadLimits, CallLimits limits) {}
+  /**
+   * Tunables of the Flight surface.
+   *
+   * @param tls whether the port speaks TLS: then DoGet sends bodies copied out of the mappings, never
+   *            the mappings themselves, because the native TLS engine reading a page of a file
+   *            truncated meanwhile would kill the JVM ({@link BodyCopy})
+   */
+  public record Options(long endpointTargetBytes, int onReadyThreshold, UploadLimits uploadLimits, CallLimits limits,
+      boolean tls) {}
 
   /**
    * The Flight service, with DoGet streams and DoPut uploads capped at {@code options.limits()};
@@ -53,7 +60,11 @@ public final class FlightServiceDefinition {
         .setRequestMarshaller(ProtoUtils.marshaller(Flight.Ticket.getDefaultInstance()))
         .setResponseMarshaller(new FlightFrameMarshaller())
         .build();
-    service.addMethod(rawDoGet, ServerCalls.asyncServerStreamingCall(new DoGetMethod(catalog, options.onReadyThreshold())));
+    // Without gRPC's buffer chain, bodies are copied anyway: better in the stream's own code, where a
+    // fault reading a truncated file becomes the call's status, than inside gRPC's serialization.
+    boolean copyBodies = options.tls() || !GrpcBufferChain.available();
+    service.addMethod(rawDoGet, ServerCalls.asyncServerStreamingCall(
+        new DoGetMethod(catalog, options.onReadyThreshold(), copyBodies)));
     // DoPut keeps the generated handler; its requests are parsed with bodies in reused direct buffers.
     MethodDescriptor<Flight.FlightData, Flight.PutResult> doPutMethod = FlightServiceGrpc.getDoPutMethod().toBuilder(
         new FlightDataParser(), ProtoUtils.marshaller(Flight.PutResult.getDefaultInstance())).build();

@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import dev.quiver.server.ipc.BodyPiece;
 import io.grpc.Drainable;
+import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -66,7 +67,16 @@ final class FrameInputStream extends InputStream implements Drainable {
       throw new IllegalStateException("frame already partly read");
     }
     target.write(prefix);
-    if (frame.bodyLength() > 0) {
+    if (frame.copiedBody() != null) {
+      // Already out of the mapping: gRPC gets its own reference to the copy (or its bytes).
+      ByteBuf copy = frame.copiedBody();
+      if (GrpcBufferChain.accepts(target)) {
+        GrpcBufferChain.append(target, copy.retainedDuplicate());
+      } else {
+        copy.getBytes(copy.readerIndex(), target, copy.readableBytes());
+      }
+      COPIED_BYTES.addAndGet(frame.bodyLength());
+    } else if (frame.bodyLength() > 0) {
       if (GrpcBufferChain.accepts(target)) {
         GrpcBufferChain.append(target, MappedBodyBuf.of(frame));
         ZERO_COPY_BYTES.addAndGet(frame.bodyLength());
@@ -104,7 +114,7 @@ final class FrameInputStream extends InputStream implements Drainable {
     return ZERO_COPY_BYTES.get();
   }
 
-  /** Body bytes that had to be copied because gRPC did not offer its buffer chain, since start. */
+  /** Body bytes copied instead of sent from the mapping (TLS, or gRPC without its buffer chain), since start. */
   static long copiedBytes() {
     return COPIED_BYTES.get();
   }
@@ -126,6 +136,11 @@ final class FrameInputStream extends InputStream implements Drainable {
       if (position < prefix.length) {
         n = (int) Math.min(len, prefix.length - position);
         System.arraycopy(prefix, (int) position, b, off, n);
+      } else if (frame.copiedBody() != null) {
+        long bodyPosition = position - prefix.length;
+        n = (int) Math.min(len, frame.bodyLength() - bodyPosition);
+        ByteBuf copy = frame.copiedBody();
+        copy.getBytes(copy.readerIndex() + (int) bodyPosition, b, off, n);
       } else {
         long bodyPosition = position - prefix.length;
         long pieceStart = 0;

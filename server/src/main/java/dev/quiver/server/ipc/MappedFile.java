@@ -5,8 +5,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -19,18 +23,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * points into the mapping {@link #retain()}s it and {@link #release()}s it when done. Unmapping
  * while gRPC still holds a buffer into the mapping would make the next socket write read unmapped
  * memory and crash the JVM, which is why nothing but the last release closes the arena.
+ *
+ * <p>A file truncated in place by another program leaves pages of the mapping with no file behind
+ * them: touching one raises SIGBUS. The JVM turns that into an {@link InternalError} in Java code
+ * (FFM and {@code Unsafe} accesses), the kernel into EFAULT when a socket write reads them, but
+ * native code (OpenSSL) simply dies with the JVM. {@link #truncatedSize()} lets readers look
+ * before they hand out more of the mapping (docs/reliability/faults.md).
  */
 public final class MappedFile {
   private static final AtomicInteger LIVE_MAPPINGS = new AtomicInteger();
   private static final AtomicLong LIVE_MAPPED_BYTES = new AtomicLong();
 
   private final Path path;
+  private final Object fileKey; // the mapped inode, to tell "truncated in place" from "replaced"
   private final Arena arena;
   private final MemorySegment segment;
   private final AtomicInteger refCount = new AtomicInteger(1);
 
-  private MappedFile(Path path, Arena arena, MemorySegment segment) {
+  private MappedFile(Path path, Object fileKey, Arena arena, MemorySegment segment) {
     this.path = path;
+    this.fileKey = fileKey;
     this.arena = arena;
     this.segment = segment;
   }
@@ -39,13 +51,16 @@ public final class MappedFile {
   public static MappedFile map(Path path) throws IOException {
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
       long size = channel.size();
+      // Read by path after opening: if the path was replaced in between, the catalog's stat before
+      // and after mapping disagree and it maps the file again.
+      Object fileKey = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
       // A shared arena: the segment is read by gRPC's event loop threads, not the thread mapping it.
       Arena arena = Arena.ofShared();
       try {
         MemorySegment segment = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
         LIVE_MAPPINGS.incrementAndGet();
         LIVE_MAPPED_BYTES.addAndGet(size);
-        return new MappedFile(path, arena, segment);
+        return new MappedFile(path, fileKey, arena, segment);
       } catch (IOException | RuntimeException | Error e) {
         arena.close();
         throw e;
@@ -72,6 +87,27 @@ public final class MappedFile {
    */
   public ByteBuffer byteBuffer(long offset, int length) {
     return segment.asSlice(offset, length).asByteBuffer();
+  }
+
+  /**
+   * The file's current size if another program truncated it below the mapping (in place: same
+   * inode), else empty. A file replaced by rename or deleted is not truncated: the mapped inode
+   * lives on as it was. One {@code stat}; without inode numbers (not Linux) nothing can be told.
+   */
+  public OptionalLong truncatedSize() {
+    if (fileKey == null) {
+      return OptionalLong.empty();
+    }
+    BasicFileAttributes now;
+    try {
+      now = Files.readAttributes(path, BasicFileAttributes.class);
+    } catch (IOException e) {
+      return OptionalLong.empty(); // deleted (or unreadable): the mapped inode is unchanged
+    }
+    if (!Objects.equals(now.fileKey(), fileKey) || now.size() >= size()) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(now.size());
   }
 
   /** Takes one more reference; fails if the file has already been unmapped. */

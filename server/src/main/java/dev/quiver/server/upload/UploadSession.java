@@ -119,10 +119,25 @@ public final class UploadSession {
       } else {
         store(header.toByteArray(), body);
       }
+    } catch (IOException e) {
+      Exception reported = rejectedIfDiskFull(e); // before abort() frees the space
+      abort();
+      throw reported;
     } catch (Exception | Error e) {
       abort();
       throw e;
     }
+  }
+
+  /** {@code e} as RESOURCE_EXHAUSTED naming the dataset if the disk is full, else {@code e} itself. */
+  private Exception rejectedIfDiskFull(IOException e) {
+    if (e instanceof IpcFormatException || !DiskFull.explains(e, store.staging().directory().getParent())) {
+      return e;
+    }
+    UploadRejectedException rejected = new UploadRejectedException("not storing dataset '" + dataset()
+        + "': the data root's filesystem is full (" + DiskFull.reason(e) + "); nothing of the upload was kept");
+    rejected.initCause(e);
+    return rejected;
   }
 
   private void start(Flight.FlightData data) throws UploadRejectedException, IOException {
@@ -254,6 +269,10 @@ public final class UploadSession {
       uncount();
       replies.ack(JSON.writeValueAsBytes(ack));
       replies.done();
+    } catch (IOException e) {
+      Exception reported = rejectedIfDiskFull(e); // the footer, the fsync or the publication's renames
+      abort();
+      throw reported;
     } catch (Exception | Error e) {
       abort();
       throw e;

@@ -50,6 +50,33 @@ class FrameInputStreamTest {
   }
 
   @Test
+  void aFrameWithItsBodyCopiedEncodesTheSameBytesAndOwnsTheCopy() throws Exception {
+    byte[] content = new byte[2048];
+    for (int i = 0; i < content.length; i++) {
+      content[i] = (byte) (i * 17);
+    }
+    MappedFile mapped = MappedFile.map(Files.write(dir.resolve("f"), content));
+    try {
+      FlightFrame frame = new FlightFrame("header".getBytes(), mapped,
+          List.of(BodyPiece.ofFile(8, 100), BodyPiece.zeros(4), BodyPiece.ofFile(500, 60)), 164);
+      FlightFrame copied = frame.withCopiedBody();
+      try {
+        assertThat(new FrameInputStream(copied).readAllBytes()).isEqualTo(new FrameInputStream(frame).readAllBytes());
+        ByteArrayOutputStream drained = new ByteArrayOutputStream();
+        new FrameInputStream(copied).drainTo(drained);
+        assertThat(drained.toByteArray()).isEqualTo(new FrameInputStream(frame).readAllBytes());
+        assertThat(copied.copiedBody().refCnt()).as("the frame's own reference").isEqualTo(1);
+      } finally {
+        copied.release();
+      }
+      assertThat(copied.copiedBody().refCnt()).isZero();
+      assertThat(mapped.refCount()).as("a copy holds no reference to the mapping").isEqualTo(1);
+    } finally {
+      mapped.release();
+    }
+  }
+
+  @Test
   void aHeaderOnlyFrameHasNoBodyField() throws Exception {
     byte[] header = new byte[300];
     Arrays.fill(header, (byte) 7);

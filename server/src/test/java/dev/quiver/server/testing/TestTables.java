@@ -1,6 +1,8 @@
 package dev.quiver.server.testing;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -154,31 +156,59 @@ public final class TestTables {
 
   /** A wide numeric table for volume tests: two int64/float64 columns, ~1 MiB per batch of 65,536 rows. */
   public static Path writeNumbers(BufferAllocator allocator, Path file, int batches, int rows) throws IOException {
-    Schema schema = new Schema(List.of(
-        Field.notNullable("n", new ArrowType.Int(64, true)),
-        Field.notNullable("x", new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE))));
+    return writeNumbers(allocator, file, batches, rows, 0);
+  }
+
+  /**
+   * {@link #writeNumbers(BufferAllocator, Path, int, int)} counting from {@code first}: row {@code r}
+   * (over all batches) holds {@code n = first + r}, {@code x = n / 2.0}. Files of the same shape
+   * have the same size whatever {@code first}.
+   */
+  public static Path writeNumbers(BufferAllocator allocator, Path file, int batches, int rows, long first)
+      throws IOException {
     Files.createDirectories(file.toAbsolutePath().getParent());
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(numbersSchema(), allocator);
          FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
              StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
          ArrowFileWriter writer = new ArrowFileWriter(root, null, channel)) {
-      writer.start();
-      BigIntVector n = (BigIntVector) root.getVector("n");
-      Float8Vector x = (Float8Vector) root.getVector("x");
-      for (int b = 0; b < batches; b++) {
-        n.allocateNew(rows);
-        x.allocateNew(rows);
-        for (int i = 0; i < rows; i++) {
-          long v = (long) b * rows + i;
-          n.set(i, v);
-          x.set(i, v / 2.0);
-        }
-        root.setRowCount(rows);
-        writer.writeBatch();
-      }
-      writer.end();
+      writeNumbers(root, writer, batches, rows, first);
     }
     return file;
+  }
+
+  /** The numbers table of {@link #writeNumbers(BufferAllocator, Path, int, int, long)} as an IPC stream, in memory. */
+  public static byte[] numbersStream(BufferAllocator allocator, int batches, int rows, long first) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(numbersSchema(), allocator);
+         ArrowStreamWriter writer = new ArrowStreamWriter(root, null, Channels.newChannel(bytes))) {
+      writeNumbers(root, writer, batches, rows, first);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static Schema numbersSchema() {
+    return new Schema(List.of(
+        Field.notNullable("n", new ArrowType.Int(64, true)),
+        Field.notNullable("x", new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE))));
+  }
+
+  private static void writeNumbers(VectorSchemaRoot root, ArrowWriter writer, int batches, int rows, long first)
+      throws IOException {
+    writer.start();
+    BigIntVector n = (BigIntVector) root.getVector("n");
+    Float8Vector x = (Float8Vector) root.getVector("x");
+    for (int b = 0; b < batches; b++) {
+      n.allocateNew(rows);
+      x.allocateNew(rows);
+      for (int i = 0; i < rows; i++) {
+        long v = first + (long) b * rows + i;
+        n.set(i, v);
+        x.set(i, v / 2.0);
+      }
+      root.setRowCount(rows);
+      writer.writeBatch();
+    }
+    writer.end();
   }
 
   /** Reads row {@code i} of {@code root} as plain Java values, decoding {@code category} via the dictionary. */
