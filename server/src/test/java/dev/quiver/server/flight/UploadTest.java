@@ -1,5 +1,7 @@
 package dev.quiver.server.flight;
 
+import static dev.quiver.server.testing.FlightDataMessages.data;
+
 import static dev.quiver.server.flight.FlightReads.mixedRows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -366,20 +368,6 @@ class UploadTest {
   private static Flight.FlightDescriptor pathDescriptor(String... path) {
     return Flight.FlightDescriptor.newBuilder().setType(Flight.FlightDescriptor.DescriptorType.PATH)
         .addAllPath(Arrays.asList(path)).build();
-  }
-
-  private static Flight.FlightData data(Flight.FlightDescriptor descriptor, byte[] header, byte[] body) {
-    Flight.FlightData.Builder builder = Flight.FlightData.newBuilder();
-    if (descriptor != null) {
-      builder.setFlightDescriptor(descriptor);
-    }
-    if (header != null) {
-      builder.setDataHeader(ByteString.copyFrom(header));
-    }
-    if (body != null) {
-      builder.setDataBody(ByteString.copyFrom(body));
-    }
-    return builder.build();
   }
 
   /** The messages of {@code spec}'s stream, the first carrying {@code descriptor}. */

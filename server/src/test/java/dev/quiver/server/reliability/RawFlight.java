@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.apache.arrow.flight.impl.Flight;
 import org.apache.arrow.flight.impl.FlightServiceGrpc;
 
@@ -159,33 +160,23 @@ final class RawFlight implements AutoCloseable {
 
   /** DoExchange with one (empty) message. */
   Outcome doExchange() throws Exception {
-    CompletableFuture<Status> done = new CompletableFuture<>();
-    StreamObserver<Flight.FlightData> requests = async().doExchange(new StreamObserver<>() {
-      @Override
-      public void onNext(Flight.FlightData value) {}
-
-      @Override
-      public void onError(Throwable t) {
-        done.complete(Status.fromThrowable(t));
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(Status.OK);
-      }
-    });
-    requests.onNext(Flight.FlightData.getDefaultInstance());
-    requests.onCompleted();
-    Status status = done.get(CALL_SECONDS, TimeUnit.SECONDS);
+    Status status = sendOne(async()::doExchange, Flight.FlightData.getDefaultInstance());
     return new Outcome(status.getCode(), status.getDescription() == null ? "" : status.getDescription());
   }
 
   /** A Handshake with no payload (credentials, if any, travel in the header). */
   Outcome handshake() throws Exception {
+    Status status = sendOne(async()::handshake, Flight.HandshakeRequest.getDefaultInstance());
+    return new Outcome(status.getCode(), status.getDescription() == null ? "handshake done" : status.getDescription());
+  }
+
+  /** Starts a bidirectional call, sends {@code message}, half-closes, and waits for the call's status. */
+  private static <Q, R> Status sendOne(Function<StreamObserver<R>, StreamObserver<Q>> start, Q message)
+      throws Exception {
     CompletableFuture<Status> done = new CompletableFuture<>();
-    StreamObserver<Flight.HandshakeRequest> requests = async().handshake(new StreamObserver<>() {
+    StreamObserver<Q> requests = start.apply(new StreamObserver<>() {
       @Override
-      public void onNext(Flight.HandshakeResponse value) {}
+      public void onNext(R value) {}
 
       @Override
       public void onError(Throwable t) {
@@ -197,10 +188,9 @@ final class RawFlight implements AutoCloseable {
         done.complete(Status.OK);
       }
     });
-    requests.onNext(Flight.HandshakeRequest.getDefaultInstance());
+    requests.onNext(message);
     requests.onCompleted();
-    Status status = done.get(CALL_SECONDS, TimeUnit.SECONDS);
-    return new Outcome(status.getCode(), status.getDescription() == null ? "handshake done" : status.getDescription());
+    return done.get(CALL_SECONDS, TimeUnit.SECONDS);
   }
 
   /** A Handshake that must succeed; returns the {@code authorization} header the server answered with. */

@@ -2,7 +2,7 @@ package dev.quiver.server.reliability;
 
 import static dev.quiver.server.reliability.BadInput.of;
 import static dev.quiver.server.reliability.UploadMessages.command;
-import static dev.quiver.server.reliability.UploadMessages.data;
+import static dev.quiver.server.testing.FlightDataMessages.data;
 import static dev.quiver.server.reliability.UploadMessages.path;
 import static io.grpc.Status.Code.ALREADY_EXISTS;
 import static io.grpc.Status.Code.DEADLINE_EXCEEDED;

@@ -1,5 +1,7 @@
 package dev.quiver.server.reliability;
 
+import static dev.quiver.server.testing.FlightDataMessages.data;
+
 import com.google.protobuf.ByteString;
 import dev.quiver.server.ipc.ArrowFiles;
 import java.io.IOException;
@@ -30,20 +32,6 @@ final class UploadMessages {
   static Flight.FlightDescriptor command(byte[] bytes) {
     return Flight.FlightDescriptor.newBuilder().setType(Flight.FlightDescriptor.DescriptorType.CMD)
         .setCmd(ByteString.copyFrom(bytes)).build();
-  }
-
-  static Flight.FlightData data(Flight.FlightDescriptor descriptor, byte[] header, byte[] body) {
-    Flight.FlightData.Builder builder = Flight.FlightData.newBuilder();
-    if (descriptor != null) {
-      builder.setFlightDescriptor(descriptor);
-    }
-    if (header != null) {
-      builder.setDataHeader(ByteString.copyFrom(header));
-    }
-    if (body != null) {
-      builder.setDataBody(ByteString.copyFrom(body));
-    }
-    return builder.build();
   }
 
   /** The IPC messages arrow-java writes for {@code spec}: schema, dictionary (if any), batches. */
