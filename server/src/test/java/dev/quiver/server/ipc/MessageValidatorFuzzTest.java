@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -19,17 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a DoPut stores, at the level of IPC messages: a schema header, then dictionary and record
- * batch headers with their bodies, each real (from {@link RealIpcFiles}' streams), damaged
- * ({@link IpcMutator}) or arbitrary. {@link MessageValidator} may refuse any of them, with an
- * {@link IpcFormatException} only; what it accepts is written as an upload writes it (compressed on
+ * batch headers with their bodies ({@link FuzzedIpcMessages}: real, damaged or arbitrary).
+ * {@link MessageValidator} may refuse any of them, with an {@link IpcFormatException} only; what it accepts is written as an upload writes it (compressed on
  * request by {@link BatchCompressor}, whose output must pass the same checks), and the resulting file
  * must then index and serve ({@link IpcFileCheck}): an upload the server accepted is a dataset it can
  * read back.
  */
 class MessageValidatorFuzzTest {
-  private static final List<RawMessage> REAL_MESSAGES = realMessages();
   private static final int MAX_MESSAGES = 6;
-  private static final int MAX_ZERO_BODY = 1 << 16;
   private static final BufferAllocator ALLOCATOR = new RootAllocator();
 
   @TempDir static Path dir;
@@ -38,7 +34,7 @@ class MessageValidatorFuzzTest {
   void checksUploadedMessages(FuzzedDataProvider data) throws IOException {
     IpcSchema schema;
     try {
-      schema = MessageValidator.schema(message(data).header());
+      schema = MessageValidator.schema(FuzzedIpcMessages.next(data).header());
     } catch (IpcFormatException e) {
       assertThat(e.getMessage()).isNotBlank();
       return;
@@ -49,7 +45,7 @@ class MessageValidatorFuzzTest {
       IpcFileWriter writer = new IpcFileWriter(channel, schema);
       int messages = data.consumeInt(0, MAX_MESSAGES);
       for (int i = 0; i < messages; i++) {
-        store(writer, schema, message(data), data);
+        store(writer, schema, FuzzedIpcMessages.next(data), data);
       }
       writer.finish();
     }
@@ -78,43 +74,5 @@ class MessageValidatorFuzzTest {
     } else {
       writer.writeBatch(m.header(), body, m.body().length);
     }
-  }
-
-  /** A real message, a damaged one, or arbitrary header bytes; the body is real, zeros or arbitrary. */
-  private static RawMessage message(FuzzedDataProvider data) {
-    RawMessage real = REAL_MESSAGES.get(data.consumeInt(0, REAL_MESSAGES.size() - 1));
-    byte[] header = switch (data.consumeInt(0, 2)) {
-      case 0 -> real.header();
-      case 1 -> IpcMutator.mutate(real.header(), data);
-      default -> data.consumeBytes(data.consumeInt(0, 1024));
-    };
-    byte[] body = switch (data.consumeInt(0, 2)) {
-      case 0 -> real.body();
-      case 1 -> new byte[declaredBodyLength(header)];
-      default -> data.consumeBytes(data.consumeInt(0, 1024));
-    };
-    return new RawMessage(header, body);
-  }
-
-  /** The body length the header declares, if it parses and is small; else 0. */
-  private static int declaredBodyLength(byte[] header) {
-    try {
-      long length = MessageReader.parse(header, "header").bodyLength();
-      return length <= MAX_ZERO_BODY ? (int) length : 0;
-    } catch (IpcFormatException e) {
-      return 0;
-    }
-  }
-
-  /** Every message of the seed streams in the current layout (the legacy one has no continuation markers). */
-  private static List<RawMessage> realMessages() {
-    List<byte[]> files = RealIpcFiles.load();
-    List<RawMessage> messages = new ArrayList<>();
-    for (byte[] file : files) {
-      if (!ArrowFiles.isFileFormat(file) && file[0] == (byte) 0xFF) {
-        messages.addAll(ArrowFiles.messages(file));
-      }
-    }
-    return List.copyOf(messages);
   }
 }

@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +25,8 @@ import org.apache.arrow.vector.types.MetadataVersion;
 public final class RealIpcFiles {
   /** The corpus directory, relative to this package on the test class path. */
   private static final String SEEDS = "IpcFileFuzzTestInputs/indexesArbitraryBytes/";
+  private static final List<String> NAMES = List.of("file", "file-zstd", "file-no-batches", "file-v4", "stream",
+      "stream-lz4-no-eos", "stream-replaced-dictionary", "stream-legacy");
 
   private RealIpcFiles() {}
 
@@ -48,19 +49,19 @@ public final class RealIpcFiles {
 
   /** The committed files, in {@link #write}'s order. */
   public static List<byte[]> load() {
-    List<byte[]> files = new ArrayList<>();
-    for (String name : List.of("file", "file-zstd", "file-no-batches", "file-v4", "stream", "stream-lz4-no-eos",
-        "stream-replaced-dictionary", "stream-legacy")) {
-      try (InputStream in = RealIpcFiles.class.getResourceAsStream(SEEDS + "seed-" + name)) {
-        if (in == null) {
-          throw new IllegalStateException("seed " + name + " is missing from " + SEEDS);
-        }
-        files.add(in.readAllBytes());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+    return NAMES.stream().map(RealIpcFiles::load).toList();
+  }
+
+  /** The committed file {@code name}, one of {@link #write}'s keys. */
+  public static byte[] load(String name) {
+    try (InputStream in = RealIpcFiles.class.getResourceAsStream(SEEDS + "seed-" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("seed " + name + " is missing from " + SEEDS);
       }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    return List.copyOf(files);
   }
 
   /**
