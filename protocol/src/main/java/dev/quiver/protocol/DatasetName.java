@@ -93,6 +93,11 @@ public final class DatasetName implements Comparable<DatasetName> {
         return "control characters are not allowed";
       }
     }
+    if (!Utf16.isWellFormed(segment)) {
+      // Reachable through JSON escapes only; such a name could not even be turned into a path.
+      // Found by fuzzing (DatasetNameFuzzTest).
+      return "an unpaired UTF-16 surrogate (a lone \\uD800-\\uDFFF escape) is not a character";
+    }
     return null;
   }
 

@@ -101,6 +101,11 @@ public final class DatasetTicket {
     if (columnsNode != null && !columnsNode.isNull()) {
       columns = new ArrayList<>();
       for (JsonNode c : columnsNode) {
+        if (!Utf16.isWellFormed(c.textValue())) {
+          // No column is named so (Arrow names are UTF-8), and the ticket's canonical form, written
+          // as UTF-8, would name another column. Found by fuzzing (DatasetTicketFuzzTest).
+          throw new ProtocolException("\"columns\" holds a name with an unpaired UTF-16 surrogate (a lone \\uD800-\\uDFFF escape)");
+        }
         columns.add(c.textValue());
       }
     }

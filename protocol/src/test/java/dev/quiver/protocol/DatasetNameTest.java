@@ -125,6 +125,19 @@ class DatasetNameTest {
         .satisfies(e -> assertThat(e.getMessage().chars().noneMatch(Character::isISOControl)).isTrue());
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"\ud800", "a\udc00b", "sales/\ud83d", "\udc00\ud800", "x\ud83d/\ude00"})
+  void rejectsUnpairedSurrogates(String text) {
+    assertThatThrownBy(() -> DatasetName.parse(text))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("unpaired UTF-16 surrogate");
+  }
+
+  @Test
+  void acceptsCharactersBeyondTheBasicPlane() {
+    assertThat(DatasetName.parse("fruit/\ud83c\udf4e").segments()).containsExactly("fruit", "\ud83c\udf4e");
+  }
+
   @Test
   void controlCharactersAreReplacedInTheEchoedName() {
     assertThatThrownBy(() -> DatasetName.parse("evil\nINFO forged log line/.."))

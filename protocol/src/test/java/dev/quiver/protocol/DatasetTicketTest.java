@@ -162,6 +162,17 @@ class DatasetTicketTest {
   }
 
   @Test
+  void columnNamesMustBeValidUnicode() {
+    // JSON escapes can spell half a surrogate pair; written back as UTF-8 it would name another column.
+    assertThatThrownBy(() -> parse("{\"dataset\":\"s\",\"columns\":[\"i\\ud800d\"]}"))
+        .isInstanceOf(ProtocolException.class).hasMessageContaining("unpaired UTF-16 surrogate");
+    assertThatThrownBy(() -> parse("{\"dataset\":\"s\\udc00\"}"))
+        .isInstanceOf(ProtocolException.class).hasMessageContaining("unpaired UTF-16 surrogate");
+    assertThat(parse("{\"dataset\":\"s\",\"columns\":[\"\\ud83c\\udf4e\"]}").columns())
+        .contains(List.of("\ud83c\udf4e"));
+  }
+
+  @Test
   void duplicateColumnsAreRejected() {
     assertThatThrownBy(() -> parse("{\"dataset\":\"s\",\"columns\":[\"a\",\"b\",\"a\"]}"))
         .isInstanceOf(ProtocolException.class)

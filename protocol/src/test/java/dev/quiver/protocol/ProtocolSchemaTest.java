@@ -70,7 +70,7 @@ class ProtocolSchemaTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"sales", "sales/2024", "a/b/c", "x.y", ".hidden", "a/.b", "...", "a/...", "über/straße",
-      "with space", "a-b_c", "日本/データ", "a\u2028b", "a\u00a0b"})
+      "with space", "a-b_c", "日本/データ", "a\u2028b", "a\u00a0b", "emoji\uD83D\uDE00"})
   void namePatternAcceptsWhatDatasetNameAccepts(String name) {
     assertThatCode(() -> DatasetName.parse(name)).doesNotThrowAnyException();
     assertThat(namePattern().matcher(name).matches()).isTrue();
@@ -78,7 +78,7 @@ class ProtocolSchemaTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"", "/abs", "a//b", "a/", "/", ".", "..", "./a", "a/.", "../a", "a/..", "a/../b",
-      "a\\b", "a\u0000b", "a\nb", "a\u007fb", "a\u0085b", "a\u009fb", "a\u2028/.."})
+      "a\\b", "a\u0000b", "a\nb", "a\u007fb", "a\u0085b", "a\u009fb", "a\u2028/..", "a\uD800b", "a\uDE00", "\uDBFF"})
   void namePatternRefusesWhatDatasetNameRefuses(String name) {
     assertThatThrownBy(() -> DatasetName.parse(name)).isInstanceOf(ProtocolException.class);
     assertThat(namePattern().matcher(name).matches()).isFalse();

@@ -42,6 +42,8 @@ public final class IpcSchema {
   private final Set<Long> dictionaryIds;
   private final ColumnLayout[] layoutsV5;
   private final ColumnLayout[] layoutsV4;
+  /** The fields copied canonically; see {@link #sameFieldsAs}. */
+  private final byte[] canonicalFields;
 
   private IpcSchema(byte[] message) throws IpcFormatException {
     this.message = message;
@@ -69,6 +71,13 @@ public final class IpcSchema {
       this.dictionaryIds = Set.copyOf(ids);
       this.layoutsV5 = ColumnLayout.of(schema, org.apache.arrow.flatbuf.MetadataVersion.V5);
       this.layoutsV4 = ColumnLayout.of(schema, org.apache.arrow.flatbuf.MetadataVersion.V4);
+      // Later uses of the schema copy it (file footers, append checks, the parts of a dataset,
+      // projections), so a schema that cannot be copied (say, a type union pointing outside the
+      // buffer) is refused here as a format error, not met later as an unexpected
+      // IndexOutOfBoundsException. Copying is deterministic: what succeeds here succeeds later.
+      // Found by fuzzing (IpcFileFuzzTest).
+      this.canonicalFields = fieldsOnly(schema);
+      writeTo(new FlatBufferBuilder(message.length + 64)); // schema metadata and features too
     } catch (IpcFormatException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -138,7 +147,7 @@ public final class IpcSchema {
    * of the message are not compared.
    */
   public boolean sameFieldsAs(IpcSchema other) {
-    return java.util.Arrays.equals(fieldsOnly(this), fieldsOnly(other));
+    return java.util.Arrays.equals(canonicalFields, other.canonicalFields);
   }
 
   /** The first difference between this schema's fields and {@code other}'s, for error messages. */
@@ -157,11 +166,11 @@ public final class IpcSchema {
   }
 
   /** The fields re-serialized canonically (a fresh copy), so equal fields give equal bytes. */
-  private static byte[] fieldsOnly(IpcSchema schema) {
+  private static byte[] fieldsOnly(Schema schema) {
     FlatBufferBuilder b = new FlatBufferBuilder(1024);
-    int[] fields = new int[schema.schema.fieldsLength()];
+    int[] fields = new int[schema.fieldsLength()];
     for (int i = 0; i < fields.length; i++) {
-      fields[i] = copyField(b, schema.schema.fields(i));
+      fields[i] = copyField(b, schema.fields(i));
     }
     b.finish(b.createVectorOfTables(fields));
     return b.sizedByteArray();

@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import org.apache.arrow.flatbuf.Buffer;
 import org.apache.arrow.flatbuf.CompressionType;
 import org.apache.arrow.flatbuf.FieldNode;
+import org.apache.arrow.flatbuf.KeyValue;
 import org.apache.arrow.flatbuf.DictionaryBatch;
 import org.apache.arrow.flatbuf.Message;
 import org.apache.arrow.flatbuf.MessageHeader;
@@ -83,6 +84,7 @@ final class MessageReader {
       if (message.bodyLength() < 0) {
         throw new IpcFormatException(where + ": negative body length " + message.bodyLength());
       }
+      checkCustomMetadata(message, header.length, where);
       byte type = message.headerType();
       if (type != MessageHeader.Schema && type != MessageHeader.RecordBatch
           && type != MessageHeader.DictionaryBatch) {
@@ -95,6 +97,25 @@ final class MessageReader {
       throw e;
     } catch (RuntimeException e) {
       throw new IpcFormatException(where + ": unreadable message header (" + e + ")", e);
+    }
+  }
+
+  /**
+   * Reads every custom metadata entry of the message once, here inside the format-error guard: a
+   * projection or an upload's compression copies them into a new header, and an entry pointing
+   * outside the header would otherwise surface there as an IndexOutOfBoundsException (found by
+   * fuzzing: MessageValidatorFuzzTest, UploadSessionFuzzTest).
+   */
+  private static void checkCustomMetadata(Message message, int headerBytes, String where) throws IpcFormatException {
+    int entries = message.customMetadataLength();
+    if (entries < 0 || (long) entries * Integer.BYTES > headerBytes) {
+      throw new IpcFormatException(where + ": " + entries + " custom metadata entries cannot fit in the header");
+    }
+    KeyValue entry = new KeyValue();
+    for (int i = 0; i < entries; i++) {
+      message.customMetadata(entry, i);
+      entry.keyAsByteBuffer();
+      entry.valueAsByteBuffer();
     }
   }
 

@@ -69,6 +69,26 @@ class FlightDataParserTest {
   }
 
   @Test
+  void aBodyLongerThanTheMessageIsRefusedBeforeAllocatingIt() {
+    // Field 1000 (data_body), then a length of 2^31 - 1 and no body: what a hostile client can send.
+    byte[] claim = {(byte) 0xC2, 0x3E, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, 1, 2, 3};
+    // gRPC's own message streams know their length: refused at once.
+    assertThatThrownBy(() -> parser.parse(new KnownLengthStream(claim)))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getDescription()).contains("declared"));
+    // A decompressed message does not: read in steps, it ends early without reserving 2 GiB.
+    assertThatThrownBy(() -> parser.parse(new ByteArrayInputStream(claim)))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+  }
+
+  private static final class KnownLengthStream extends ByteArrayInputStream implements io.grpc.KnownLength {
+    KnownLengthStream(byte[] bytes) {
+      super(bytes);
+    }
+  }
+
+  @Test
   void truncatedMessagesAreInvalidArguments() {
     byte[] whole = Flight.FlightData.newBuilder()
         .setDataHeader(ByteString.copyFrom(bytes(100, 6)))
