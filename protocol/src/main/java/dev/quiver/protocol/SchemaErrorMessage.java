@@ -1,6 +1,7 @@
 package dev.quiver.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Error;
 import com.networknt.schema.path.NodePath;
 import java.util.ArrayList;
@@ -93,9 +94,8 @@ final class SchemaErrorMessage {
       return node;
     }
     target = parts.length > 1 ? target.at(parts[1]) : target;
-    if (node.has("description") && target.isObject()) {
-      return target.deepCopy().<com.fasterxml.jackson.databind.node.ObjectNode>require()
-          .set("description", node.get("description"));
+    if (node.has("description") && target instanceof ObjectNode object) {
+      return object.deepCopy().set("description", node.get("description"));
     }
     return target;
   }
