@@ -83,15 +83,19 @@ final class RawFlight implements AutoCloseable {
   /** DoGet, reading every message of the stream. */
   Outcome doGet(byte[] ticket) {
     return outcome(() -> {
-      Iterator<Flight.FlightData> stream = blocking().doGet(
-          Flight.Ticket.newBuilder().setTicket(ByteString.copyFrom(ticket)).build());
-      int messages = 0;
-      while (stream.hasNext()) {
-        stream.next();
-        messages++;
-      }
-      return messages + " messages";
+      return drain(blocking().doGet(Flight.Ticket.newBuilder().setTicket(ByteString.copyFrom(ticket)).build()))
+          + " messages";
     });
+  }
+
+  /** Reads a server stream to its end (which is where its status arrives); returns how many messages it held. */
+  private static int drain(Iterator<?> stream) {
+    int count = 0;
+    while (stream.hasNext()) {
+      stream.next();
+      count++;
+    }
+    return count;
   }
 
   Outcome getFlightInfo(Flight.FlightDescriptor descriptor) {
@@ -108,14 +112,8 @@ final class RawFlight implements AutoCloseable {
 
   Outcome listFlights(byte[] criteria) {
     return outcome(() -> {
-      Iterator<Flight.FlightInfo> infos = blocking().listFlights(
-          Flight.Criteria.newBuilder().setExpression(ByteString.copyFrom(criteria)).build());
-      int count = 0;
-      while (infos.hasNext()) {
-        infos.next();
-        count++;
-      }
-      return count + " datasets";
+      return drain(blocking().listFlights(
+          Flight.Criteria.newBuilder().setExpression(ByteString.copyFrom(criteria)).build())) + " datasets";
     });
   }
 
