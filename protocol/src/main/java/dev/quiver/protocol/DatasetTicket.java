@@ -116,7 +116,7 @@ public final class DatasetTicket {
         batches = new BatchRange(batchesNode.get(0).intValue(), batchesNode.get(1).intValue());
       } catch (ProtocolException e) {
         // The schema checks each bound; only the range itself ([3, 1]) fails here. Name the dataset.
-        throw new ProtocolException("ticket for dataset '" + dataset + "': " + e.getMessage(), e);
+        throw new ProtocolException(StrictJson.about("ticket", root) + ": " + e.getMessage(), e);
       }
     }
     return new DatasetTicket(dataset, columns, batches);

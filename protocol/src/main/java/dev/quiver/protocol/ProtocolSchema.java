@@ -73,11 +73,7 @@ public enum ProtocolSchema {
    */
   public ObjectNode read(String text, String what) {
     ObjectNode document = StrictJson.object(text, what);
-    JsonNode dataset = document.get("dataset");
-    // Errors name the dataset whenever the document says which one it is about.
-    check(document, dataset != null && dataset.isTextual()
-        ? what + " for dataset '" + DatasetName.printable(dataset.textValue()) + "'"
-        : what);
+    check(document, StrictJson.about(what, document));
     return document;
   }
 

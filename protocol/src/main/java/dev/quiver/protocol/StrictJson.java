@@ -55,15 +55,21 @@ public final class StrictJson {
   /** {@code what}, naming the dataset if the document's first value is an object with a string "dataset". */
   private static String about(String text, String what) {
     try {
-      JsonNode first = MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(text);
-      JsonNode dataset = first == null ? null : first.get("dataset");
-      if (dataset != null && dataset.isTextual()) {
-        return what + " for dataset '" + DatasetName.printable(dataset.textValue()) + "'";
-      }
+      return about(what, MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(text));
     } catch (JsonProcessingException e) {
-      // the first value is broken too: nothing to name
+      return what; // the first value is broken too: nothing to name
     }
-    return what;
+  }
+
+  /**
+   * {@code what} ("ticket", "upload command"), followed by the dataset {@code document} names in a
+   * string "dataset", if it does: every error about a document says which dataset it is about.
+   */
+  static String about(String what, JsonNode document) {
+    JsonNode dataset = document == null ? null : document.get("dataset");
+    return dataset != null && dataset.isTextual()
+        ? what + " for dataset '" + DatasetName.printable(dataset.textValue()) + "'"
+        : what;
   }
 
   /**
